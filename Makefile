@@ -1,0 +1,55 @@
+# Every target that runs Python bootstraps the virtualenv first (.venv, from pyproject.toml).
+# With no DATABASE_URL / TEST_DATABASE_URL, demo, test and bench start an embedded PostgreSQL.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: help
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
+
+.PHONY: install
+install: $(STAMP)  ## create/refresh the virtualenv (.venv) with all dependencies
+
+.PHONY: test
+test: $(STAMP)  ## run the test suite on a real PostgreSQL (embedded unless TEST_DATABASE_URL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(STAMP)  ## ruff + mypy --strict
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+.PHONY: migrate
+migrate: $(STAMP)  ## apply the migrations to DATABASE_URL
+	$(PY) -m outbox migrate
+
+.PHONY: demo
+demo: $(STAMP)  ## one simulated day: sample data -> producers -> gateway (jsonl transport)
+	$(PY) -m producers.demo
+
+.PHONY: bench
+bench: $(STAMP)  ## benchmarks with ratios against baselines measured in the same run
+	$(PY) -m bench $(BENCH_ARGS)
+
+.PHONY: run-gateway
+run-gateway: $(STAMP)  ## the WhatsApp gateway in the foreground (needs DATABASE_URL)
+	$(PY) -m gateway
+
+.PHONY: run-producers
+run-producers: $(STAMP)  ## the report scheduler in the foreground (needs DATABASE_URL)
+	$(PY) -m producers
+
+.PHONY: clean-db
+clean-db:  ## delete the embedded PostgreSQL data (.pgdata)
+	rm -rf .pgdata

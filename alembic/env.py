@@ -1,0 +1,41 @@
+"""Alembic environment: raw-SQL migrations, database taken from DATABASE_URL.
+
+The URL is read through outbox.config so alembic, the gateway and the producers accept the
+same variables. neonize's ``whatsmeow_*`` tables live in the same database but are never ours:
+migrations do not create, alter or drop them, and no autogenerate metadata is declared.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from outbox.config import database_url_from_env, sqlalchemy_url
+
+config = context.config
+
+
+def run_migrations() -> None:
+    url = config.attributes.get("database_url") or database_url_from_env()
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(
+            connection=connection, target_metadata=None, transaction_per_migration=True
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        context.configure(connection=conn, target_metadata=None, transaction_per_migration=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    context.configure(url=sqlalchemy_url(database_url_from_env()), literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+else:
+    run_migrations()

@@ -1,0 +1,1 @@
+"""WhatsApp gateway: claims wa_outbox rows and sends them with neonize."""

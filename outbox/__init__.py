@@ -1,0 +1,1 @@
+"""Shared core of the WhatsApp outbox: schema access, enqueue/claim/settle, config, errors."""

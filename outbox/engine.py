@@ -1,0 +1,428 @@
+"""The outbox engine: enqueue, claim, settle, rescue, cancel, requeue, purge, count.
+
+Every function takes a psycopg connection and runs its statements on it. Functions that must be
+atomic on their own (claim, settle) open ``conn.transaction()``, which is a real transaction on
+an autocommit connection and a savepoint inside a caller's transaction. Enqueue joins whatever
+transaction the caller has open, so a producer can record its run and insert its messages in one
+commit.
+
+The delivery contract (see README "Delivery guarantees"): claim commits before the send, the
+send happens outside any transaction, and each settle is guarded by the claim token, so a settle
+for a lease that was lost changes nothing and says so (``applied=False``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import dict_row
+
+from outbox.errors import InvalidMessage, NotFound
+from outbox.sql import query
+
+log = logging.getLogger(__name__)
+
+Conn = psycopg.Connection[Any]
+
+MESSAGE_CONSTRAINT = "wa_outbox_message_valid"
+_MESSAGE_CONSTRAINTS = {
+    MESSAGE_CONSTRAINT,
+    "wa_outbox_attachment_complete",
+    "wa_outbox_max_attempts_valid",
+    "wa_outbox_type_fkey",
+}
+
+
+def _q(name: str) -> Any:
+    return query("outbox", "outbox.sql", name)
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class ExpiredLeasePolicy(StrEnum):
+    RESEND = "resend"  # at-least-once: a lost lease is sent again
+    HOLD = "hold"  # a lost lease after the send started fails as "delivery unknown"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    data: bytes
+    name: str
+    mime: str | None = None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message to enqueue. Only ``recipient``, ``content`` and ``type`` are required."""
+
+    recipient: str
+    content: str
+    type: str = "text"
+    dedupe_key: str | None = None
+    priority: int = 0
+    available_at: datetime | None = None
+    session_name: str | None = None
+    max_attempts: int | None = None
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    """What became of one :class:`NewMessage`.
+
+    ``id`` is set when a row was inserted; ``duplicate`` when its dedupe key already existed;
+    ``problem`` when the row was refused (only in ``skip_invalid`` mode).
+    """
+
+    index: int
+    id: int | None
+    dedupe_key: str | None
+    duplicate: bool = False
+    problem: str | None = None
+
+    @property
+    def inserted(self) -> bool:
+        return self.id is not None
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    id: int
+    recipient: str
+    content: str
+    type: str
+    session_name: str
+    priority: int
+    attempts: int
+    max_attempts: int
+    claim_token: UUID
+    lease_expires_at: datetime
+    created_at: datetime
+    dedupe_key: str | None
+    attachment: Attachment | None = field(default=None, repr=False)
+
+    @property
+    def is_document(self) -> bool:
+        return self.attachment is not None
+
+
+@dataclass(frozen=True)
+class RetryOutcome:
+    applied: bool
+    status: Status | None = None
+    available_at: datetime | None = None
+    attempts: int | None = None
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Sent:
+    id: int
+    claim_token: UUID
+    wa_message_id: str | None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    session_name: str
+    status: str
+    messages: int
+    oldest_pending_at: datetime | None
+
+
+@contextmanager
+def mapped_errors() -> Iterator[None]:
+    """Turn the database's refusal of a message into :class:`InvalidMessage`."""
+    try:
+        yield
+    except (psycopg.errors.CheckViolation, psycopg.errors.ForeignKeyViolation) as exc:
+        if exc.diag.constraint_name in _MESSAGE_CONSTRAINTS:
+            raise InvalidMessage(exc.diag.message_primary or str(exc)) from exc
+        raise
+
+
+# ------------------------------------------------------------------------------ enqueue
+def _columns(messages: Sequence[NewMessage]) -> dict[str, list[Any]]:
+    return {
+        "recipient": [m.recipient for m in messages],
+        "content": [m.content for m in messages],
+        "type": [m.type for m in messages],
+        "dedupe_key": [m.dedupe_key for m in messages],
+        "priority": [m.priority for m in messages],
+        "available_at": [m.available_at for m in messages],
+        "session_name": [m.session_name for m in messages],
+        "max_attempts": [m.max_attempts for m in messages],
+        "attachment": [m.attachment.data if m.attachment else None for m in messages],
+        "attachment_name": [m.attachment.name if m.attachment else None for m in messages],
+        "attachment_mime": [m.attachment.mime if m.attachment else None for m in messages],
+    }
+
+
+def check_messages(conn: Conn, messages: Sequence[NewMessage]) -> list[str | None]:
+    """The database's verdict on each message (``None`` = acceptable), without inserting."""
+    if not messages:
+        return []
+    cols = _columns(messages)
+    with conn.cursor() as cur:
+        cur.execute(
+            _q("check_many"),
+            {"recipient": cols["recipient"], "content": cols["content"], "type": cols["type"]},
+        )
+        return [row[2] for row in cur.fetchall()]
+
+
+def enqueue_many(
+    conn: Conn, messages: Sequence[NewMessage], *, skip_invalid: bool = False
+) -> list[Enqueued]:
+    """Insert messages in one statement; a duplicate dedupe key is a reported no-op.
+
+    With ``skip_invalid`` the rows the database would refuse are checked first and left out
+    (each reported with its problem) instead of failing the whole batch with
+    :class:`InvalidMessage`. Runs in the caller's transaction, if any.
+    """
+    if not messages:
+        return []
+    results: dict[int, Enqueued] = {}
+    to_insert = list(enumerate(messages))
+    if skip_invalid:
+        problems = check_messages(conn, messages)
+        to_insert = [(i, m) for i, m in to_insert if problems[i] is None]
+        for i, problem in enumerate(problems):
+            if problem is not None:
+                results[i] = Enqueued(i, None, messages[i].dedupe_key, problem=problem)
+    if to_insert:
+        batch = [m for _, m in to_insert]
+        with mapped_errors(), conn.cursor() as cur:
+            cur.execute(_q("enqueue_many"), _columns(batch))
+            inserted_by_key: dict[str, int] = {}
+            inserted_plain: list[int] = []
+            for row in cur.fetchall():
+                if row[1] is None:
+                    inserted_plain.append(row[0])
+                else:
+                    inserted_by_key[row[1]] = row[0]
+        # Identity values are drawn in insertion order (ORDER BY ord), so sorted ids line up
+        # with the unkeyed messages; keyed rows are matched by their key.
+        plain = iter(sorted(inserted_plain))
+        seen_keys: set[str] = set()
+        for i, message in to_insert:
+            key = message.dedupe_key
+            if key is None:
+                results[i] = Enqueued(i, next(plain), None)
+            elif key in inserted_by_key and key not in seen_keys:
+                seen_keys.add(key)
+                results[i] = Enqueued(i, inserted_by_key[key], key)
+            else:
+                results[i] = Enqueued(i, None, key, duplicate=True)
+    return [results[i] for i in range(len(messages))]
+
+
+def enqueue(conn: Conn, message: NewMessage) -> Enqueued:
+    """Insert one message (raises :class:`InvalidMessage` if the database refuses it)."""
+    return enqueue_many(conn, [message])[0]
+
+
+# ------------------------------------------------------------------------------ claim/settle
+def _claimed(row: dict[str, Any]) -> ClaimedMessage:
+    attachment = None
+    if row["attachment"] is not None:
+        attachment = Attachment(bytes(row["attachment"]), row["attachment_name"],
+                                row["attachment_mime"])
+    return ClaimedMessage(
+        id=row["id"], recipient=row["recipient"], content=row["content"], type=row["type"],
+        session_name=row["session_name"], priority=row["priority"], attempts=row["attempts"],
+        max_attempts=row["max_attempts"], claim_token=row["claim_token"],
+        lease_expires_at=row["lease_expires_at"], created_at=row["created_at"],
+        dedupe_key=row["dedupe_key"], attachment=attachment,
+    )
+
+
+def claim(
+    conn: Conn,
+    *,
+    session: str,
+    worker: str,
+    limit: int,
+    lease: timedelta,
+    recipient_gap: timedelta = timedelta(0),
+) -> list[ClaimedMessage]:
+    """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first."""
+    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            _q("claim"),
+            {"session": session, "worker": worker, "limit": limit, "lease": lease,
+             "recipient_gap": recipient_gap},
+        )
+        rows = cur.fetchall()
+    rows.sort(key=lambda r: (-r["priority"], r["id"]))
+    return [_claimed(r) for r in rows]
+
+
+def _one(conn: Conn, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(_q(name), params)
+        return cur.fetchone()
+
+
+def mark_started(conn: Conn, msg: ClaimedMessage) -> bool:
+    """Record that the row is being handed to WhatsApp now (needed by the hold policy)."""
+    return _one(conn, "mark_started", {"id": msg.id, "token": msg.claim_token}) is not None
+
+
+def mark_sent_many(conn: Conn, sent: Sequence[Sent]) -> set[int]:
+    """Settle successful sends in one statement; returns the ids whose settle applied."""
+    if not sent:
+        return set()
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            _q("mark_sent_many"),
+            {"id": [s.id for s in sent], "token": [s.claim_token for s in sent],
+             "wa_message_id": [s.wa_message_id for s in sent],
+             "sent_at": [s.sent_at for s in sent]},
+        )
+        applied = {row[0] for row in cur.fetchall()}
+    for s in sent:
+        if s.id not in applied:
+            log.warning("settle refused: lease lost", extra={"outbox_id": s.id})
+    return applied
+
+
+def mark_sent(conn: Conn, msg: ClaimedMessage, wa_message_id: str | None) -> bool:
+    """Settle one successful send; ``False`` means the lease was lost and nothing changed."""
+    return msg.id in mark_sent_many(conn, [Sent(msg.id, msg.claim_token, wa_message_id)])
+
+
+def retry_later(
+    conn: Conn,
+    msg: ClaimedMessage,
+    error: str,
+    *,
+    backoff: Backoff = Backoff(),
+    delay: timedelta | None = None,
+) -> RetryOutcome:
+    """A transient failure: back off and retry, or fail when the attempts are used up."""
+    row = _one(conn, "retry_later", {"id": msg.id, "token": msg.claim_token, "error": error,
+                                     "delay": delay, "retry_base": backoff.base,
+                                     "retry_max": backoff.cap})
+    if row is None:
+        log.warning("retry refused: lease lost", extra={"outbox_id": msg.id})
+        return RetryOutcome(applied=False)
+    return RetryOutcome(True, Status(row[1]), row[2], row[3])
+
+
+def mark_failed(conn: Conn, msg: ClaimedMessage, error: str) -> bool:
+    """A permanent failure: the row goes to ``failed`` with the reason."""
+    return _one(conn, "mark_failed", {"id": msg.id, "token": msg.claim_token,
+                                      "error": error}) is not None
+
+
+def release(
+    conn: Conn, msg: ClaimedMessage, *, delay: timedelta = timedelta(0), reason: str | None = None
+) -> bool:
+    """Hand a claimed row back unsent; the attempt does not count."""
+    return _one(conn, "release", {"id": msg.id, "token": msg.claim_token, "delay": delay,
+                                  "reason": reason}) is not None
+
+
+@dataclass(frozen=True)
+class Released:
+    to_pending: list[int]
+    to_failed: list[int]
+
+
+def release_expired(
+    conn: Conn, *, policy: ExpiredLeasePolicy = ExpiredLeasePolicy.RESEND,
+    session: str | None = None,
+) -> Released:
+    """Return rows whose lease ran out (a crashed or hung worker) to pending, or fail them."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(_q("release_expired"), {"policy": str(policy), "session": session})
+        rows = cur.fetchall()
+    released = Released([r[0] for r in rows if r[1] == "pending"],
+                        [r[0] for r in rows if r[1] == "failed"])
+    if rows:
+        log.warning("expired leases released: %d to pending, %d to failed",
+                    len(released.to_pending), len(released.to_failed))
+    return released
+
+
+# ------------------------------------------------------------------------------ operations
+def cancel(conn: Conn, msg_id: int) -> bool:
+    """Cancel a pending or failed row. ``False`` if it is sending, finished or unknown."""
+    return _one(conn, "cancel", {"id": msg_id}) is not None
+
+
+def requeue_failed(conn: Conn, msg_id: int | None = None) -> list[int]:
+    """Put one failed row (or all of them) back to pending with fresh attempts."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(_q("requeue_failed"), {"id": msg_id})
+        ids = [r[0] for r in cur.fetchall()]
+        if ids:
+            cur.execute(_q("notify"))
+    return ids
+
+
+def status_of(conn: Conn, msg_id: int) -> dict[str, Any]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_q("status_of"), {"id": msg_id})
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no wa_outbox row with id {msg_id}")
+    return row
+
+
+def purge(conn: Conn, older_than: timedelta, *, batch: int = 5000) -> int:
+    """Delete finished rows (sent, failed, cancelled) older than ``older_than``, in batches."""
+    total = 0
+    while True:
+        with conn.transaction(), conn.cursor() as cur:
+            cur.execute(_q("purge"), {"older_than": older_than, "batch": batch})
+            deleted = cur.rowcount
+        total += deleted
+        if deleted < batch:
+            return total
+
+
+def counts(conn: Conn) -> list[StatusCount]:
+    with conn.cursor() as cur:
+        cur.execute(_q("counts"))
+        return [StatusCount(*row) for row in cur.fetchall()]
+
+
+def next_due_at(conn: Conn, session: str) -> datetime | None:
+    with conn.cursor() as cur:
+        cur.execute(_q("next_due_at"), {"session": session})
+        row = cur.fetchone()
+    return None if row is None else row[0]
+
+
+def register_session(conn: Conn, name: str) -> bool:
+    """Record a gateway session; the first one becomes the default. Returns ``is_default``."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(_q("lock_sessions"))
+        cur.execute(_q("register_session"), {"name": name})
+        row = cur.fetchone()
+        is_default = bool(row and row[0])
+        if is_default:
+            cur.execute(_q("adopt_unassigned"), {"name": name})
+    return is_default

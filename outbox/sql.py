@@ -1,0 +1,45 @@
+"""Named SQL queries kept in ``<package>/sql/*.sql`` files.
+
+A file holds blocks that start with a ``-- name: <query_name>`` line; the text up to the next
+such line is the query. Queries are loaded once and looked up by name; no SQL is assembled in
+Python.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from typing import LiteralString
+
+_HEADER = re.compile(r"^--\s*name:\s*([a-z_][a-z0-9_]*)\s*$", re.MULTILINE)
+
+
+def parse_queries(text: str) -> dict[str, str]:
+    """Split a query file into ``{name: sql}``; duplicate names are an error."""
+    queries: dict[str, str] = {}
+    matches = list(_HEADER.finditer(text))
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(text)
+        name = match.group(1)
+        if name in queries:
+            raise ValueError(f"query {name!r} is defined twice")
+        lines = text[match.end():end].strip().splitlines()
+        while lines and lines[0].lstrip().startswith("--"):
+            lines.pop(0)  # the block's description: kept out of the query sent to the server
+        body = "\n".join(lines).strip()
+        if not body:
+            raise ValueError(f"query {name!r} is empty")
+        queries[name] = body
+    return queries
+
+
+@cache
+def load_queries(package: str, filename: str) -> dict[str, LiteralString]:
+    text = resources.files(package).joinpath("sql", filename).read_text(encoding="utf-8")
+    # The text comes from a file shipped with the package, never from input.
+    return parse_queries(text)  # type: ignore[return-value]
+
+
+def query(package: str, filename: str, name: str) -> LiteralString:
+    return load_queries(package, filename)[name]

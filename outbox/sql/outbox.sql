@@ -1,0 +1,223 @@
+-- Runtime queries of the outbox engine (outbox/engine.py). Every parameter is cast.
+
+-- name: enqueue_many
+-- One statement for the whole batch (one NOTIFY); a duplicate dedupe_key is skipped and
+-- reported by its absence from RETURNING.
+INSERT INTO wa_outbox AS o
+    (recipient, content, type, dedupe_key, priority, available_at, session_name,
+     max_attempts, attachment, attachment_name, attachment_mime)
+SELECT t.recipient, t.content, t.type, t.dedupe_key, t.priority,
+       coalesce(t.available_at, now()), t.session_name, coalesce(t.max_attempts, 5),
+       t.attachment, t.attachment_name, t.attachment_mime
+  FROM unnest(%(recipient)s::text[], %(content)s::text[], %(type)s::text[],
+              %(dedupe_key)s::text[], %(priority)s::smallint[], %(available_at)s::timestamptz[],
+              %(session_name)s::text[], %(max_attempts)s::int[], %(attachment)s::bytea[],
+              %(attachment_name)s::text[], %(attachment_mime)s::text[])
+       WITH ORDINALITY AS t(recipient, content, type, dedupe_key, priority, available_at,
+                            session_name, max_attempts, attachment, attachment_name,
+                            attachment_mime, ord)
+ ORDER BY t.ord
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING o.id, o.dedupe_key, o.recipient
+
+-- name: check_many
+-- The verdict of the INSERT trigger for each row, without inserting anything.
+SELECT t.ord::int AS ord, c.jid, c.problem
+  FROM unnest(%(recipient)s::text[], %(content)s::text[], %(type)s::text[])
+       WITH ORDINALITY AS t(recipient, content, type, ord),
+       LATERAL wa_check_message(t.recipient, t.content, t.type) AS c
+ ORDER BY t.ord
+
+-- name: claim
+-- Claim up to %(limit)s due rows of one session. A row is taken only when no older row of the
+-- same recipient is still open (in flight, due, or waiting for a retry), so each recipient gets
+-- its messages in insertion order with at most one in flight. Rows scheduled for later
+-- (attempts = 0, available_at in the future) do not hold back the rows behind them.
+WITH candidate AS (
+    SELECT o.id
+      FROM wa_outbox AS o
+     WHERE o.status = 'pending'
+       AND o.session_name = %(session)s::text
+       AND o.available_at <= now()
+       AND NOT EXISTS (
+           SELECT 1
+             FROM wa_outbox AS older
+            WHERE older.session_name = o.session_name
+              AND older.recipient = o.recipient
+              AND older.id < o.id
+              AND older.status IN ('pending', 'sending')
+              AND (older.status = 'sending' OR older.available_at <= now() OR older.attempts > 0))
+       AND (%(recipient_gap)s::interval <= interval '0' OR NOT EXISTS (
+           SELECT 1
+             FROM wa_outbox AS recent
+            WHERE recent.session_name = o.session_name
+              AND recent.recipient = o.recipient
+              AND recent.status = 'sent'
+              AND recent.sent_at > now() - %(recipient_gap)s::interval))
+     ORDER BY o.priority DESC, o.id
+     LIMIT %(limit)s::int
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE wa_outbox AS w
+   SET status = 'sending',
+       attempts = w.attempts + 1,
+       claim_token = gen_random_uuid(),
+       claimed_by = %(worker)s::text,
+       claimed_at = now(),
+       lease_expires_at = now() + %(lease)s::interval,
+       send_started_at = NULL
+  FROM candidate
+ WHERE w.id = candidate.id
+RETURNING w.id, w.recipient, w.content, w.type, w.session_name, w.priority, w.attempts,
+          w.max_attempts, w.claim_token, w.lease_expires_at, w.created_at, w.dedupe_key,
+          w.attachment, w.attachment_name, w.attachment_mime
+
+-- name: mark_started
+UPDATE wa_outbox
+   SET send_started_at = now()
+ WHERE id = %(id)s::bigint AND claim_token = %(token)s::uuid AND status = 'sending'
+RETURNING id
+
+-- name: mark_sent_many
+-- Settle a batch of successful sends in one statement; only rows still leased by the given
+-- token change. RETURNING tells which settles applied.
+UPDATE wa_outbox AS w
+   SET status = 'sent',
+       sent_at = coalesce(t.sent_at, now()),
+       finished_at = now(),
+       wa_message_id = t.wa_message_id,
+       last_error = NULL,
+       lease_expires_at = NULL
+  FROM unnest(%(id)s::bigint[], %(token)s::uuid[], %(wa_message_id)s::text[],
+              %(sent_at)s::timestamptz[]) AS t(id, token, wa_message_id, sent_at)
+ WHERE w.id = t.id AND w.claim_token = t.token AND w.status = 'sending'
+RETURNING w.id
+
+-- name: retry_later
+-- A transient failure: back to pending with exponential backoff and jitter, or to failed when
+-- the attempts are used up. An explicit %(delay)s (e.g. a rate-limit pause) overrides backoff.
+UPDATE wa_outbox AS w
+   SET status = CASE WHEN w.attempts >= w.max_attempts THEN 'failed' ELSE 'pending' END,
+       available_at = CASE
+           WHEN w.attempts >= w.max_attempts THEN w.available_at
+           ELSE now() + coalesce(
+               %(delay)s::interval,
+               make_interval(secs => least(
+                   extract(epoch FROM %(retry_max)s::interval),
+                   extract(epoch FROM %(retry_base)s::interval) * power(2, w.attempts - 1))
+                   * (0.8 + random() * 0.4)))
+       END,
+       finished_at = CASE WHEN w.attempts >= w.max_attempts THEN now() END,
+       last_error = CASE
+           WHEN w.attempts >= w.max_attempts
+           THEN left(format('attempts exhausted (%%s/%%s): %%s', w.attempts, w.max_attempts,
+                            %(error)s::text), 2000)
+           ELSE left(%(error)s::text, 2000)
+       END,
+       lease_expires_at = NULL
+ WHERE w.id = %(id)s::bigint AND w.claim_token = %(token)s::uuid AND w.status = 'sending'
+RETURNING w.id, w.status, w.available_at, w.attempts
+
+-- name: mark_failed
+UPDATE wa_outbox
+   SET status = 'failed', finished_at = now(), last_error = left(%(error)s::text, 2000),
+       lease_expires_at = NULL
+ WHERE id = %(id)s::bigint AND claim_token = %(token)s::uuid AND status = 'sending'
+RETURNING id
+
+-- name: release
+-- Give a claimed row back untouched (shutdown, session paused): the attempt is not counted.
+UPDATE wa_outbox
+   SET status = 'pending', attempts = greatest(attempts - 1, 0),
+       available_at = now() + %(delay)s::interval, lease_expires_at = NULL,
+       last_error = coalesce(%(reason)s::text, last_error)
+ WHERE id = %(id)s::bigint AND claim_token = %(token)s::uuid AND status = 'sending'
+RETURNING id
+
+-- name: release_expired
+-- The rescuer. A row whose lease ran out belonged to a worker that died or hung. Rows never
+-- handed to WhatsApp (send_started_at IS NULL under the hold policy) always go back to
+-- pending. For the others the policy decides: 'resend' (at-least-once) puts them back to
+-- pending, 'hold' fails them as "delivery unknown" for an operator to review. Either way a row
+-- that used up its attempts fails, so a message that kills the gateway cannot loop forever.
+UPDATE wa_outbox AS w
+   SET status = CASE
+           WHEN w.attempts >= w.max_attempts THEN 'failed'
+           WHEN %(policy)s::text = 'hold' AND w.send_started_at IS NOT NULL THEN 'failed'
+           ELSE 'pending'
+       END,
+       finished_at = CASE
+           WHEN w.attempts >= w.max_attempts
+             OR (%(policy)s::text = 'hold' AND w.send_started_at IS NOT NULL) THEN now()
+       END,
+       available_at = now(),
+       last_error = CASE
+           WHEN %(policy)s::text = 'hold' AND w.send_started_at IS NOT NULL
+           THEN 'delivery unknown: the lease expired while the message was being sent; '
+                'check with the recipient, then retry or cancel'
+           WHEN w.attempts >= w.max_attempts
+           THEN format('attempts exhausted (%%s/%%s): the lease expired while sending '
+                       '(the worker died or hung)', w.attempts, w.max_attempts)
+           ELSE 'lease expired (the worker died or hung); sent again'
+       END,
+       lease_expires_at = NULL
+ WHERE w.status = 'sending'
+   AND w.lease_expires_at < now()
+   AND (%(session)s::text IS NULL OR w.session_name = %(session)s::text)
+RETURNING w.id, w.status
+
+-- name: cancel
+UPDATE wa_outbox
+   SET status = 'cancelled', finished_at = now(), lease_expires_at = NULL
+ WHERE id = %(id)s::bigint AND status IN ('pending', 'failed')
+RETURNING id
+
+-- name: requeue_failed
+UPDATE wa_outbox
+   SET status = 'pending', attempts = 0, available_at = now(), finished_at = NULL,
+       last_error = left('requeued by operator; before: ' || coalesce(last_error, ''), 2000)
+ WHERE status = 'failed' AND (%(id)s::bigint IS NULL OR id = %(id)s::bigint)
+RETURNING id
+
+-- name: notify
+SELECT pg_notify('wa_outbox', '')
+
+-- name: purge
+DELETE FROM wa_outbox
+ WHERE id IN (SELECT id
+                FROM wa_outbox
+               WHERE status IN ('sent', 'failed', 'cancelled')
+                 AND finished_at < now() - %(older_than)s::interval
+               LIMIT %(batch)s::int)
+
+-- name: status_of
+SELECT id, status, attempts, max_attempts, last_error FROM wa_outbox WHERE id = %(id)s::bigint
+
+-- name: counts
+SELECT session_name, status, count(*)::bigint AS messages,
+       min(created_at) FILTER (WHERE status = 'pending') AS oldest_pending_at
+  FROM wa_outbox
+ GROUP BY session_name, status
+ ORDER BY session_name, status
+
+-- name: next_due_at
+SELECT min(available_at) AS next_due_at
+  FROM wa_outbox
+ WHERE status = 'pending' AND session_name = %(session)s::text
+
+-- name: register_session
+INSERT INTO wa_session (name, is_default)
+VALUES (%(name)s::text, NOT EXISTS (SELECT 1 FROM wa_session WHERE is_default))
+ON CONFLICT (name) DO UPDATE SET heartbeat_at = now()
+RETURNING is_default
+
+-- name: adopt_unassigned
+-- Rows written before any gateway registered went to the fallback session 'main'. When the
+-- first (default) session has another name it takes them over, unless a 'main' session exists.
+UPDATE wa_outbox
+   SET session_name = %(name)s::text
+ WHERE status = 'pending' AND session_name = 'main' AND %(name)s::text <> 'main'
+   AND NOT EXISTS (SELECT 1 FROM wa_session WHERE name = 'main')
+
+-- name: lock_sessions
+LOCK TABLE wa_session IN SHARE ROW EXCLUSIVE MODE

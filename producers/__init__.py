@@ -1,0 +1,1 @@
+"""Scheduled report producers: read the report views, enqueue into wa_outbox."""
