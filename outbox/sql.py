@@ -38,7 +38,7 @@ def parse_queries(text: str) -> dict[str, str]:
 def load_queries(package: str, filename: str) -> dict[str, LiteralString]:
     text = resources.files(package).joinpath("sql", filename).read_text(encoding="utf-8")
     # The text comes from a file shipped with the package, never from input.
-    return parse_queries(text)  # type: ignore[return-value]
+    return parse_queries(text)
 
 
 def query(package: str, filename: str, name: str) -> LiteralString:
