@@ -74,7 +74,7 @@ DECLARE
     server text;
     intl   boolean := false;
 BEGIN
-    IF raw IS NULL OR btrim(raw) = '' THEN
+    IF raw IS NULL OR raw !~ '[^[:space:]]' THEN
         problem := 'recipient is empty';
         RETURN;
     END IF;
@@ -149,7 +149,7 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN;
     END IF;
-    IF p_content IS NULL OR btrim(p_content) = '' THEN
+    IF p_content IS NULL OR p_content !~ '[^[:space:]]' THEN
         problem := 'content is empty: a message needs text (a document needs its caption)';
     ELSIF length(p_content) > 65536 THEN
         problem := format('content is %s characters long; WhatsApp accepts at most 65536',
