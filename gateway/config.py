@@ -1,0 +1,220 @@
+"""Gateway settings, read once at start from the environment (every problem listed at once)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from croniter import croniter
+
+from outbox.config import EnvReader, OutboxSettings, outbox_settings
+
+SESSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+TRANSPORTS = ("neonize", "log", "jsonl")
+FAIL_KINDS = ("transient", "permanent", "pause", "ambiguous", "crash", "notready")
+
+
+@dataclass(frozen=True)
+class FailRule:
+    """A scripted failure of a fake transport: ``kind:match[:times]`` in ``WA_TRANSPORT_FAIL``.
+
+    ``match`` is a substring of the row's content or recipient (``*`` matches every row);
+    ``times`` limits how often the rule fires for one outbox row (default: every time).
+    """
+
+    kind: str
+    match: str
+    times: int | None = None
+
+
+@dataclass(frozen=True)
+class Pacing:
+    enabled: bool
+    gap_min: timedelta
+    gap_max: timedelta
+    max_per_hour: int
+    max_per_day: int
+    recipient_gap: timedelta
+
+    @classmethod
+    def off(cls) -> Pacing:
+        return cls(False, timedelta(0), timedelta(0), 0, 0, timedelta(0))
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    outbox: OutboxSettings
+    session_name: str
+    transport: str  # neonize | log | jsonl
+    jsonl_path: Path | None
+    transport_fail: tuple[FailRule, ...]
+    transport_delay: timedelta
+    store: str  # neonize store: a postgres:// URL or a SQLite file path
+    auth_path: Path | None
+    device_name: str
+    pair_phone: str | None
+    qr_timeout: timedelta
+    ready_timeout: timedelta
+    poll_cron: str
+    claim_batch: int
+    pacing: Pacing
+    rate_limit_pause: timedelta
+    admins: tuple[str, ...]
+    alert_window: timedelta
+    heartbeat: timedelta
+    worker_id: str
+
+    @property
+    def database_url(self) -> str:
+        return self.outbox.database_url
+
+
+def parse_fail_rules(text: str) -> tuple[FailRule, ...]:
+    rules: list[FailRule] = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        parts = item.split(":")
+        if len(parts) not in (2, 3) or parts[0] not in FAIL_KINDS or not parts[1]:
+            raise ValueError(
+                f"rule {item!r}: expected kind:match[:times] with kind one of "
+                + ", ".join(FAIL_KINDS)
+            )
+        times = None
+        if len(parts) == 3:
+            times = int(parts[2])
+            if times < 1:
+                raise ValueError(f"rule {item!r}: times must be >= 1")
+        rules.append(FailRule(parts[0], parts[1], times))
+    return tuple(rules)
+
+
+def split_list(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def store_url(database_url: str) -> str:
+    """The neonize (lib/pq) form of ``DATABASE_URL``: URL form, ``sslmode`` set for local use.
+
+    lib/pq defaults to ``sslmode=require``; a local socket or loopback server usually has no
+    SSL, so ``sslmode=disable`` is added there when the URL does not name a mode itself.
+    """
+    url = database_url
+    if url.startswith("postgresql+psycopg://"):
+        url = "postgresql://" + url[len("postgresql+psycopg://"):]
+    parts = urlsplit(url)
+    params = dict(parse_qsl(parts.query))
+    if "sslmode" in params:
+        return url
+    host = params.get("host") or parts.hostname or ""
+    if host == "" or host.startswith("/") or host in ("localhost", "127.0.0.1", "::1"):
+        return url + ("&" if parts.query else "?") + "sslmode=disable"
+    return url
+
+
+def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> GatewaySettings:
+    outbox = outbox_settings(reader)
+
+    raw_session = reader.text("WA_SESSION_NAME", "GATEWAY_WA_CLIENT_ID", default="main")
+    session = raw_session.strip().lower()
+    if not SESSION_NAME.match(session):
+        reader.problem(
+            f"WA_SESSION_NAME={raw_session!r} is not a valid session name (lower-case letters, "
+            "digits, '_', '.', '-', starting with a letter or digit, at most 63 characters)"
+        )
+
+    transport_raw = reader.text("WA_TRANSPORT", default="neonize")
+    kind, _, arg = transport_raw.partition(":")
+    kind = kind.lower()
+    jsonl_path: Path | None = None
+    if kind not in TRANSPORTS:
+        reader.problem(f"WA_TRANSPORT={transport_raw!r} is not one of neonize, log, jsonl:PATH")
+    elif kind == "jsonl":
+        if not arg:
+            reader.problem("WA_TRANSPORT=jsonl needs a file: WA_TRANSPORT=jsonl:/path/sends.jsonl")
+        else:
+            jsonl_path = Path(arg)
+    no_rules: tuple[FailRule, ...] = ()
+    fail = reader.parsed(("WA_TRANSPORT_FAIL",), no_rules, parse_fail_rules,
+                         "a list of failure rules")
+    if fail and kind == "neonize":
+        reader.problem("WA_TRANSPORT_FAIL only applies to the log and jsonl transports")
+    delay = reader.seconds("WA_TRANSPORT_DELAY_SECONDS", default=0.0)
+
+    auth_raw = reader.optional_text("WA_AUTH_PATH")
+    auth_path = Path(auth_raw) if auth_raw else None
+    store = reader.optional_text("WA_STORE_URL") or ""
+    if store and not store.startswith("postgres"):
+        reader.problem("WA_STORE_URL must be a postgres:// URL (use WA_AUTH_PATH for SQLite)")
+    if not store:
+        store = (str(auth_path / f"{session}.db") if auth_path is not None
+                 else store_url(outbox.database_url))
+
+    poll_cron = reader.text("WA_GATEWAY_POLL_CRON", default="*/2 * * * *")
+    if not croniter.is_valid(poll_cron):
+        reader.problem(f"WA_GATEWAY_POLL_CRON={poll_cron!r} is not a valid cron expression")
+
+    pacing_on = reader.flag("WA_PACING", default=True)
+    gap_min = reader.seconds("WA_SEND_GAP_MIN_SECONDS", default=8.0)
+    gap_max = reader.seconds("WA_SEND_GAP_MAX_SECONDS", default=25.0)
+    if gap_max < gap_min:
+        reader.problem("WA_SEND_GAP_MAX_SECONDS must be >= WA_SEND_GAP_MIN_SECONDS")
+    pacing = Pacing(
+        enabled=pacing_on,
+        gap_min=gap_min,
+        gap_max=gap_max,
+        max_per_hour=reader.integer("WA_MAX_PER_HOUR", default=60, minimum=1),
+        max_per_day=reader.integer("WA_MAX_PER_DAY", default=400, minimum=1),
+        recipient_gap=reader.seconds("WA_RECIPIENT_GAP_SECONDS", default=60.0),
+    )
+    if not pacing_on:
+        pacing = Pacing.off()
+
+    admins = tuple(dict.fromkeys(
+        split_list(reader.optional_text("GATEWAY_WHATSAPP_ADMIN"))
+        + split_list(reader.optional_text("ADMIN_WHATSAPP"))
+    ))
+
+    return GatewaySettings(
+        outbox=outbox,
+        session_name=session,
+        transport=kind,
+        jsonl_path=jsonl_path,
+        transport_fail=fail,
+        transport_delay=delay,
+        store=store,
+        auth_path=auth_path,
+        device_name=reader.text("WA_DEVICE_NAME", default="Cicero Gateway"),
+        pair_phone=reader.optional_text("WA_PAIR_PHONE"),
+        qr_timeout=reader.seconds("WA_QR_TIMEOUT_SECONDS", default=170.0, minimum=30.0),
+        ready_timeout=reader.seconds("WA_READY_TIMEOUT_SECONDS", default=60.0, minimum=1.0),
+        poll_cron=poll_cron,
+        claim_batch=reader.integer("WA_CLAIM_BATCH", default=50, minimum=1, maximum=1000),
+        pacing=pacing,
+        rate_limit_pause=reader.seconds("WA_RATE_LIMIT_PAUSE_SECONDS", default=1800.0),
+        admins=admins,
+        alert_window=reader.seconds("WA_ALERT_WINDOW_SECONDS", default=3600.0, minimum=1.0),
+        heartbeat=reader.seconds("WA_HEARTBEAT_SECONDS", default=30.0, minimum=1.0),
+        worker_id=worker_id,
+    )
+
+
+def load_gateway_settings(env: Mapping[str, str] | None = None, *,
+                          worker_id: str = "gateway") -> GatewaySettings:
+    reader = EnvReader(env)
+    settings = gateway_settings(reader, worker_id=worker_id)
+    reader.finish()
+    return settings
+
+
+def next_poll(cron: str, after: datetime) -> datetime:
+    """The next fire time of the poll schedule (evaluated in UTC)."""
+    nxt = croniter(cron, after.astimezone(UTC)).get_next(datetime)
+    assert isinstance(nxt, datetime)
+    return nxt

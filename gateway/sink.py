@@ -1,0 +1,173 @@
+"""The event sink thread: writes transport events to PostgreSQL.
+
+Inbound messages go to ``wa_inbox`` (``ON CONFLICT DO NOTHING``: a redelivery is stored once);
+receipts set ``delivered_at``/``read_at``; state changes update ``wa_session``, pause the session
+and raise admin alerts. A database outage never drops an event: the sink keeps it, reconnects
+and tries again.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from gateway import db
+from gateway.alerts import alert
+from gateway.config import GatewaySettings
+from gateway.events import Event, EventQueue, Inbound, QrCode, Raw, Receipt, StateChange
+from outbox.db import connect
+from outbox.logs import mask_phone
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+
+
+def render_qr(code: str) -> None:
+    """Print the pairing QR in the terminal (and log the code itself)."""
+    try:
+        import segno
+
+        segno.make_qr(code).terminal(out=sys.stdout, compact=True)
+    except Exception:
+        log.exception("cannot render the QR code")
+    print("Scan with WhatsApp > Linked devices > Link a device", flush=True)
+    log.warning("pairing QR code issued", extra={"qr": code})
+
+
+class Sink:
+    def __init__(self, settings: GatewaySettings, events: EventQueue,
+                 on_state: Callable[[StateChange], None] | None = None) -> None:
+        self.settings = settings
+        self.events = events
+        self.on_state = on_state
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wa-sink", daemon=True)
+        self._conn: psycopg.Connection[Any] | None = None
+        self.stored = 0
+        self.failed_batches = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Write what is queued (up to ``timeout``), then end the thread."""
+        self._stop.set()
+        self._thread.join(timeout)
+        if self._conn is not None and not self._thread.is_alive():
+            self._conn.close()
+
+    # ------------------------------------------------------------------ loop
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self.events.queue.get(timeout=0.2)
+            except queue.Empty:
+                if self._stop.is_set():
+                    return
+                continue
+            batch = [first]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self.events.queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._handle_batch(batch)
+
+    def _expand(self, batch: list[Event]) -> list[Event]:
+        out: list[Event] = []
+        for item in batch:
+            if isinstance(item, Raw):
+                try:
+                    out.extend(item.translate())
+                except Exception:
+                    log.exception("cannot decode a WhatsApp event")
+            else:
+                out.append(item)
+        return out
+
+    def _handle_batch(self, batch: list[Event]) -> None:
+        items = self._expand(batch)
+        inbound = [e for e in items if isinstance(e, Inbound)]
+        if inbound:
+            self._with_db(lambda conn: self._store_inbound(conn, inbound))
+        for item in items:
+            if isinstance(item, Receipt):
+                self._with_db(lambda conn, r=item: self._receipt(conn, r))  # type: ignore[misc]
+            elif isinstance(item, StateChange):
+                self._with_db(lambda conn, s=item: self._state(conn, s))  # type: ignore[misc]
+            elif isinstance(item, QrCode):
+                render_qr(item.code)
+                self._with_db(lambda conn: db.set_state(
+                    conn, self.settings.session_name, "pairing", "waiting for the QR scan"))
+
+    def _connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.settings.database_url,
+                                 application_name=f"wa-gateway-sink:{self.settings.session_name}")
+        return self._conn
+
+    def _with_db(self, work: Callable[[psycopg.Connection[Any]], None]) -> None:
+        """Run ``work`` until it succeeds; only a refusal of the data itself gives up."""
+        delay = 0.5
+        while True:
+            try:
+                work(self._connection())
+                return
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                log.error("event sink: database unavailable (%s); retrying in %.1f s", exc, delay)
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            except psycopg.Error:
+                self.failed_batches += 1
+                log.exception("event sink: the database refused an event; it is logged here")
+                return
+
+    # ------------------------------------------------------------------ writers
+    def _store_inbound(self, conn: psycopg.Connection[Any], inbound: list[Inbound]) -> None:
+        try:
+            stored = db.store_inbound(conn, self.settings.session_name, inbound)
+        except psycopg.DataError:
+            # e.g. a NUL character: store a cleaned copy rather than lose the message
+            cleaned = [Inbound(m.chat.replace("\x00", ""), m.sender.replace("\x00", ""),
+                               m.wa_message_id.replace("\x00", ""), m.text.replace("\x00", ""),
+                               m.from_me, m.received_at) for m in inbound]
+            stored = db.store_inbound(conn, self.settings.session_name, cleaned)
+        self.stored += stored
+        if stored:
+            log.info("stored %d incoming message(s)", stored)
+
+    def _receipt(self, conn: psycopg.Connection[Any], receipt: Receipt) -> None:
+        db.store_receipt(conn, self.settings.session_name, receipt)
+
+    def _state(self, conn: psycopg.Connection[Any], change: StateChange) -> None:
+        session = self.settings.session_name
+        level = logging.WARNING if change.alert or change.state != "connected" else logging.INFO
+        log.log(level, "session %s: %s (%s)", session, change.state, change.detail or "")
+        db.set_state(conn, session, change.state, change.detail)
+        if change.jid:
+            db.set_jid(conn, session, change.jid)
+        available_at = None
+        if change.pause_until is not None:
+            available_at = db.pause(conn, session,
+                                    change.pause_until - datetime.now(UTC),
+                                    change.detail or change.state)
+        if change.alert:
+            text = change.detail or change.state
+            if change.jid:
+                text = text.replace(change.jid, mask_phone(change.jid))
+            alert(conn, self.settings, change.alert, text, available_at=available_at)
+        if self.on_state is not None:
+            self.on_state(change)
+        self.events.wake()

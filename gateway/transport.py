@@ -1,0 +1,240 @@
+"""The transport port, the failure classes, and the fake transports (log, jsonl).
+
+A transport sends one claimed row. It raises :class:`SendError` (or any exception carrying
+whatsmeow's error text); :func:`classify` turns the text into what the outbox does with the row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from gateway.config import FailRule, GatewaySettings
+from gateway.events import EventQueue
+from outbox.engine import ClaimedMessage
+from outbox.logs import mask_phone
+
+log = logging.getLogger(__name__)
+
+
+class Failure(StrEnum):
+    TRANSIENT = "transient"  # retry with backoff (the attempt counts)
+    PERMANENT = "permanent"  # failed at once with the reason
+    PAUSE = "pause"  # the session is throttled: give the row back, pause the whole session
+    AMBIGUOUS = "ambiguous"  # may have been delivered: the expired-lease policy decides
+    NOT_READY = "not_ready"  # the session is not connected: give the row back, uncounted
+
+
+@dataclass(frozen=True)
+class SendResult:
+    wa_message_id: str | None
+    sent_at: datetime | None = None
+
+
+class SendError(Exception):
+    """A send failed; ``failure`` says what to do with the row."""
+
+    def __init__(self, failure: Failure, reason: str, pause_for: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.failure = failure
+        self.reason = reason
+        self.pause_for = pause_for
+
+
+# Substrings of whatsmeow/neonize error texts (shared/whatsapp.md §1.17), first match wins.
+CLASSIFICATION: tuple[tuple[str, Failure], ...] = (
+    ("rate-overlimit", Failure.PAUSE),
+    ("status 429", Failure.PAUSE),
+    ("temporary ban", Failure.PAUSE),
+    ("temporarily banned", Failure.PAUSE),
+    ("timed out waiting for message send response", Failure.AMBIGUOUS),
+    ("websocket disconnected before message send returned response", Failure.AMBIGUOUS),
+    ("client is nil", Failure.NOT_READY),
+    ("websocket not connected", Failure.NOT_READY),
+    ("the store doesn't contain a device jid", Failure.NOT_READY),
+    ("not logged in", Failure.NOT_READY),
+    ("no lid found", Failure.PERMANENT),
+    ("failed to get user info", Failure.PERMANENT),
+    ("server returned error 463", Failure.PERMANENT),
+    ("can't send message to unknown server", Failure.PERMANENT),
+    ("must be a user jid with no device part", Failure.PERMANENT),
+    ("not participating in that group", Failure.PERMANENT),
+    ("that group does not exist", Failure.PERMANENT),
+    ("invalid jid", Failure.PERMANENT),
+    ("not on whatsapp", Failure.PERMANENT),
+    ("failed to refresh media connections", Failure.TRANSIENT),
+    ("timeout", Failure.TRANSIENT),
+    ("timed out", Failure.TRANSIENT),
+    ("connection", Failure.TRANSIENT),
+)
+
+
+def classify_text(text: str) -> Failure:
+    lowered = text.lower()
+    for needle, failure in CLASSIFICATION:
+        if needle in lowered:
+            return failure
+    return Failure.TRANSIENT
+
+
+def classify(exc: BaseException) -> SendError:
+    """Any exception from a send, as a :class:`SendError`."""
+    if isinstance(exc, SendError):
+        return exc
+    text = f"{type(exc).__name__}: {exc}"
+    return SendError(classify_text(str(exc)), text)
+
+
+class Transport(Protocol):
+    name: str
+
+    def start(self, events: EventQueue) -> None:
+        """Begin connecting; events (state changes, inbound messages, receipts) go to ``events``."""
+
+    def ready(self) -> bool:
+        """Connected and logged in: rows may be claimed."""
+
+    def send(self, msg: ClaimedMessage) -> SendResult:
+        """Send one row (raises on failure)."""
+
+    def stop(self) -> None:
+        """Disconnect (never called while a send is in progress)."""
+
+
+def describe(msg: ClaimedMessage) -> dict[str, object]:
+    """The JSON line of the jsonl transport (also what the log transport prints)."""
+    return {
+        "outbox_id": msg.id,
+        "session": msg.session_name,
+        "recipient": msg.recipient,
+        "type": msg.type,
+        "kind": "document" if msg.attachment is not None else "text",
+        "content": msg.content,
+        "attachment_name": msg.attachment.name if msg.attachment else None,
+        "attachment_mime": msg.attachment.mime if msg.attachment else None,
+        "attachment_size": len(msg.attachment.data) if msg.attachment else None,
+        "attempt": msg.attempts,
+        "time": datetime.now(UTC).isoformat(timespec="microseconds"),
+    }
+
+
+# Error texts the injected failures carry: the real whatsmeow wording, so classify() is exercised.
+INJECTED_TEXT = {
+    "transient": "failed to refresh media connections: injected transient failure",
+    "permanent": "no LID found for {recipient} from server (injected)",
+    "pause": "info query returned status 429: rate-overlimit (injected)",
+    "ambiguous": "timed out waiting for message send response (injected)",
+    "notready": "websocket not connected (injected)",
+}
+
+
+class InjectedCrash(RuntimeError):
+    """An unexpected error injected by ``WA_TRANSPORT_FAIL=crash:...``."""
+
+
+class FakeTransport:
+    """Base of the log and jsonl transports: always connected, optional scripted failures."""
+
+    name = "fake"
+
+    def __init__(self, rules: tuple[FailRule, ...] = (), delay: timedelta = timedelta(0)) -> None:
+        self.rules = rules
+        self.delay = delay.total_seconds()
+        self._fired: dict[tuple[int, int], int] = {}
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def start(self, events: EventQueue) -> None:
+        events.state("connected", f"{self.name} transport (nothing is sent to WhatsApp)")
+
+    def ready(self) -> bool:
+        return True
+
+    def stop(self) -> None:
+        return None
+
+    def _inject(self, msg: ClaimedMessage) -> None:
+        for index, rule in enumerate(self.rules):
+            if rule.match != "*" and rule.match not in msg.content and rule.match != msg.recipient:
+                continue
+            key = (index, msg.id)
+            fired = self._fired.get(key, 0)
+            if rule.times is not None and fired >= rule.times:
+                continue
+            self._fired[key] = fired + 1
+            if rule.kind == "crash":
+                raise InjectedCrash(f"injected crash while sending outbox row {msg.id}")
+            raise SendError(classify_text(INJECTED_TEXT[rule.kind]),
+                            INJECTED_TEXT[rule.kind].format(recipient=msg.recipient))
+
+    def _message_id(self) -> str:
+        with self._lock:
+            self._counter += 1
+            return f"FAKE{os.getpid():X}{time.time_ns():X}{self._counter:04X}"
+
+    def send(self, msg: ClaimedMessage) -> SendResult:
+        if self.delay:
+            time.sleep(self.delay)
+        self._inject(msg)
+        wa_id = self._message_id()
+        self.emit(msg, wa_id)
+        return SendResult(wa_id, datetime.now(UTC))
+
+    def emit(self, msg: ClaimedMessage, wa_id: str) -> None:
+        raise NotImplementedError
+
+
+class LogTransport(FakeTransport):
+    name = "log"
+
+    def emit(self, msg: ClaimedMessage, wa_id: str) -> None:
+        log.info(
+            "WOULD SEND %s to %s (%s): %s", describe(msg)["kind"], mask_phone(msg.recipient),
+            msg.type, msg.content[:200].replace("\n", " | "),
+            extra={"outbox_id": msg.id, "wa_message_id": wa_id,
+                   "attachment": msg.attachment.name if msg.attachment else None},
+        )
+
+
+class JsonlTransport(FakeTransport):
+    name = "jsonl"
+
+    def __init__(self, path: Path, rules: tuple[FailRule, ...] = (),
+                 delay: timedelta = timedelta(0)) -> None:
+        super().__init__(rules, delay)
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # One write(2) per line on an O_APPEND descriptor: lines from concurrent processes never
+        # interleave and a line is in the file as soon as send() returns (even after kill -9).
+        self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+
+    def emit(self, msg: ClaimedMessage, wa_id: str) -> None:
+        line = describe(msg)
+        line["wa_message_id"] = wa_id
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        os.write(self._fd, data)
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self._fd)
+
+
+def make_transport(settings: GatewaySettings) -> Transport:
+    if settings.transport == "log":
+        return LogTransport(settings.transport_fail, settings.transport_delay)
+    if settings.transport == "jsonl":
+        assert settings.jsonl_path is not None
+        return JsonlTransport(settings.jsonl_path, settings.transport_fail,
+                              settings.transport_delay)
+    from gateway.wa import NeonizeTransport
+
+    return NeonizeTransport(settings)

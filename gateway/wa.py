@@ -1,0 +1,390 @@
+"""The real transport: neonize 0.5.2 (whatsmeow over FFI), one sync ``NewClient`` per process.
+
+Threads (shared/whatsapp.md §1.4):
+
+* ``wa-conn`` runs the blocking ``client.connect()`` and recreates the client when it returns
+  (initial connect failure, QR timeout, logout); ``stop()`` ends it.
+* ``wa-watchdog`` restarts pairing after a silent QR timeout and asks for a phone pairing code.
+* neonize's Go goroutine calls our handlers; they only put events on the queue and return.
+
+Every call into Go that touches the client map (send, is_connected, stop) holds one lock, so
+``stop()`` never races a send.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from gateway.config import GatewaySettings
+from gateway.events import Event, EventQueue, Inbound, QrCode, Raw, Receipt, StateChange
+from gateway.transport import Failure, SendError, SendResult, classify
+from outbox.engine import ClaimedMessage
+from outbox.logs import mask_phone
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., None])
+
+_JID = re.compile(r"^(?P<user>[0-9]{5,22}(-[0-9]{6,15})?)@(?P<server>s\.whatsapp\.net|g\.us)$")
+_GROUP = re.compile(r"^[0-9]{10,22}(-[0-9]{6,15})?$")
+
+# Receipt types (neonize Receipt.ReceiptType): DELIVERED=1, READ=4, PLAYED=6, INACTIVE=9.
+_DELIVERED_TYPES = {1, 9}
+_READ_TYPES = {4, 6}
+_BAN_CODES = {1: "SEND_TO_TOO_MANY_PEOPLE", 2: "BLOCKED_BY_USERS", 3: "CREATED_TOO_MANY_GROUPS",
+              4: "SENT_TOO_MANY_SAME_MESSAGE", 5: "BROADCAST_LIST"}
+_CONNECT_FAILURE = {1: "GENERIC", 2: "LOGGED_OUT", 3: "TEMP_BANNED", 4: "MAIN_DEVICE_GONE",
+                    5: "UNKNOWN_LOGOUT", 6: "CLIENT_OUTDATED", 7: "BAD_USER_AGENT",
+                    8: "INTERNAL_SERVER_ERROR", 9: "EXPERIMENTAL", 10: "SERVICE_UNAVAILABLE"}
+
+
+def to_jid(recipient: str) -> Any:
+    """The neonize ``JID`` of a canonical outbox recipient (raises a permanent SendError)."""
+    from neonize.utils.jid import build_jid
+
+    match = _JID.match(recipient)
+    if match is None:
+        raise SendError(Failure.PERMANENT, f"invalid JID {recipient!r} (expected "
+                        "digits@s.whatsapp.net or digits@g.us)")
+    user, server = match.group("user"), match.group("server")
+    if server == "g.us" and not _GROUP.match(user):
+        raise SendError(Failure.PERMANENT, f"invalid group JID {recipient!r}")
+    if server == "s.whatsapp.net" and "-" in user:
+        raise SendError(Failure.PERMANENT, f"invalid personal JID {recipient!r}")
+    return build_jid(user, server)
+
+
+def jid_text(jid: Any) -> str:
+    if jid is None or (not getattr(jid, "User", "") and not getattr(jid, "Server", "")):
+        return ""
+    return f"{jid.User}@{jid.Server}"
+
+
+def text_message(content: str) -> Any:
+    """A plain text message: ``Message(conversation=...)`` (never a str: see whatsapp.md §1.9)."""
+    from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import Message
+
+    return Message(conversation=content)
+
+
+def document_message(client: Any, msg: ClaimedMessage) -> Any:
+    """Upload the attachment and build the document message (file name and MIME type set)."""
+    assert msg.attachment is not None
+    if not msg.attachment.data:
+        raise SendError(Failure.PERMANENT, "malformed row: the attachment is empty")
+    mime = msg.attachment.mime or "application/octet-stream"
+    return client.build_document_message(
+        msg.attachment.data, caption=msg.content, title=msg.attachment.name,
+        filename=msg.attachment.name, mimetype=mime,
+    )
+
+
+def message_text(message: Any) -> str:
+    """The text of an incoming WhatsApp message (conversation, extended text or a caption)."""
+    if message is None:
+        return ""
+    if message.conversation:
+        return str(message.conversation)
+    if message.HasField("extendedTextMessage"):
+        return str(message.extendedTextMessage.text)
+    for field in ("imageMessage", "videoMessage", "documentMessage"):
+        if message.HasField(field):
+            return str(getattr(message, field).caption)
+    if message.HasField("documentWithCaptionMessage"):
+        return message_text(message.documentWithCaptionMessage.message)
+    if message.HasField("ephemeralMessage"):
+        return message_text(message.ephemeralMessage.message)
+    return ""
+
+
+def _ts(seconds: int) -> datetime | None:
+    if seconds <= 0:
+        return None
+    if seconds > 10**11:  # milliseconds
+        seconds //= 1000
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def translate_message(ev: Any) -> list[Event]:
+    info = ev.Info
+    source = info.MessageSource
+    if not info.ID:
+        return []
+    return [Inbound(
+        chat=jid_text(source.Chat),
+        sender=jid_text(source.Sender),
+        wa_message_id=str(info.ID),
+        text=message_text(ev.Message),
+        from_me=bool(source.IsFromMe),
+        received_at=_ts(int(info.Timestamp)),
+    )]
+
+
+def translate_receipt(ev: Any) -> list[Event]:
+    kind = ("delivered" if ev.Type in _DELIVERED_TYPES
+            else "read" if ev.Type in _READ_TYPES else None)
+    if kind is None or not ev.MessageIDs or ev.MessageSource.IsFromMe:
+        return []
+    return [Receipt(tuple(str(i) for i in ev.MessageIDs), kind, _ts(int(ev.Timestamp)))]
+
+
+def translate_ban(ev: Any) -> list[Event]:
+    expire = int(ev.Expire)
+    now = datetime.now(UTC)
+    if expire > 10**9:  # an absolute unix time rather than a duration
+        until = datetime.fromtimestamp(expire, UTC)
+    else:
+        until = now + timedelta(seconds=max(expire, 0) or 3600)
+    code = _BAN_CODES.get(int(ev.Code), str(ev.Code))
+    return [StateChange("banned", f"temporary ban {code} until {until.isoformat()}",
+                        alert="temporary_ban", pause_until=until)]
+
+
+def translate_logged_out(ev: Any) -> list[Event]:
+    reason = _CONNECT_FAILURE.get(int(ev.Reason), str(ev.Reason))
+    return [StateChange("logged_out", f"logged out ({reason}); pair again (new QR)",
+                        alert="logged_out")]
+
+
+def translate_connect_failure(ev: Any) -> list[Event]:
+    reason = _CONNECT_FAILURE.get(int(ev.Reason), str(ev.Reason))
+    detail = f"connect failure {reason}: {ev.Message}".strip()
+    if int(ev.Reason) == 3:
+        return [StateChange("banned", detail, alert="temporary_ban",
+                            pause_until=datetime.now(UTC) + timedelta(hours=1))]
+    if int(ev.Reason) in (2, 4, 5):
+        return [StateChange("logged_out", detail, alert="logged_out")]
+    return [StateChange("disconnected", detail, alert="connect_failure")]
+
+
+def translate_pair(ev: Any) -> list[Event]:
+    if int(ev.Status) == 1 and not ev.Error:  # SUCCESS
+        jid = jid_text(ev.ID)
+        return [StateChange("starting", f"paired as {mask_phone(jid)}", jid=jid,
+                            alert="paired")]
+    return [StateChange("pairing", f"pairing failed: {ev.Error}")]
+
+
+def _safe(handler: F) -> F:
+    """ctypes prints and swallows a callback's exception; log it properly instead."""
+
+    def wrapper(*args: Any) -> None:
+        try:
+            handler(*args)
+        except Exception:
+            log.exception("neonize event handler %s failed", handler.__name__)
+
+    wrapper.__name__ = handler.__name__
+    return wrapper  # type: ignore[return-value]
+
+
+class NeonizeTransport:
+    name = "neonize"
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.events = EventQueue()
+        self._lock = threading.RLock()
+        self._client: Any = None
+        self._stopping = threading.Event()
+        self._last_qr: float | None = None
+        self._pair_requested = False
+        self._replaced = False
+        self._threads: list[threading.Thread] = []
+
+    # ------------------------------------------------------------------ client and handlers
+    def new_client(self) -> Any:
+        from neonize.client import NewClient
+        from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
+
+        props = DeviceProps(os=self.settings.device_name, platformType=DeviceProps.CHROME)
+        client = NewClient(self.settings.store, props=props, uuid=self.settings.session_name)
+        self.register(client)
+        return client
+
+    def register(self, client: Any) -> None:
+        """Every handler, before ``connect()`` (the subscribed set is fixed at connect time)."""
+        from neonize import events as ev
+
+        client.qr(self._on_qr)
+        table: dict[Any, Callable[[Any, Any], None]] = {
+            ev.ConnectedEv: self._on_connected,
+            ev.DisconnectedEv: self._on_disconnected,
+            ev.PairStatusEv: self._on_pair_status,
+            ev.LoggedOutEv: self._on_logged_out,
+            ev.StreamReplacedEv: self._on_stream_replaced,
+            ev.TemporaryBanEv: self._on_temporary_ban,
+            ev.ConnectFailureEv: self._on_connect_failure,
+            ev.ClientOutdatedEv: self._on_client_outdated,
+            ev.KeepAliveTimeoutEv: self._on_keepalive_timeout,
+            ev.KeepAliveRestoredEv: self._on_keepalive_restored,
+            ev.StreamErrorEv: self._on_stream_error,
+            ev.MessageEv: self._on_message,
+            ev.ReceiptEv: self._on_receipt,
+        }
+        for event_type, handler in table.items():
+            client.event(event_type)(handler)
+
+    @_safe
+    def _on_qr(self, _client: Any, code: bytes) -> None:
+        self._last_qr = time.monotonic()
+        self.events.put(QrCode(code.decode(errors="replace")))
+
+    @_safe
+    def _on_connected(self, _client: Any, _ev: Any) -> None:
+        self._last_qr = None
+        self.events.put(StateChange("connected", "connected and logged in"))
+
+    @_safe
+    def _on_disconnected(self, _client: Any, _ev: Any) -> None:
+        self.events.put(StateChange("disconnected", "websocket closed; reconnecting by itself"))
+
+    @_safe
+    def _on_pair_status(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_pair(ev)))
+
+    @_safe
+    def _on_logged_out(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_logged_out(ev)))
+
+    @_safe
+    def _on_stream_replaced(self, _client: Any, _ev: Any) -> None:
+        self._replaced = True
+        self.events.put(StateChange(
+            "replaced", "stream replaced: another client uses this session; not reconnecting "
+            "(stop the other one, then restart this gateway)", alert="stream_replaced"))
+
+    @_safe
+    def _on_temporary_ban(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_ban(ev)))
+
+    @_safe
+    def _on_connect_failure(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_connect_failure(ev)))
+
+    @_safe
+    def _on_client_outdated(self, _client: Any, _ev: Any) -> None:
+        self.events.put(StateChange("disconnected", "client outdated: upgrade neonize",
+                                    alert="client_outdated"))
+
+    @_safe
+    def _on_keepalive_timeout(self, _client: Any, ev: Any) -> None:
+        self.events.put(StateChange("degraded", f"keepalive timeout ({ev.ErrorCount} errors)"))
+
+    @_safe
+    def _on_keepalive_restored(self, _client: Any, _ev: Any) -> None:
+        self.events.put(StateChange("connected", "keepalive restored"))
+
+    @_safe
+    def _on_stream_error(self, _client: Any, ev: Any) -> None:
+        self.events.put(StateChange("disconnected", f"stream error {ev.Code}"))
+
+    @_safe
+    def _on_message(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_message(ev)))
+
+    @_safe
+    def _on_receipt(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_receipt(ev)))
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, events: EventQueue) -> None:
+        self.events = events
+        for name, target in (("wa-conn", self._connect_loop), ("wa-watchdog", self._watchdog)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _connect_loop(self) -> None:
+        delay = 1.0
+        while not self._stopping.is_set():
+            with self._lock:
+                self._client = self.new_client()
+                self._last_qr = None
+                self._pair_requested = False
+            self.events.put(StateChange("starting", "connecting to WhatsApp"))
+            started = time.monotonic()
+            error: BaseException | None = None
+            try:
+                self._client.connect()
+            except Exception as exc:
+                error = exc
+            if self._stopping.is_set():
+                return
+            if self._replaced:
+                log.error("stream replaced: not reconnecting until the gateway is restarted")
+                self._stopping.wait()
+                return
+            if time.monotonic() - started > 120:
+                delay = 1.0
+            log.warning("the WhatsApp connection ended (%s); reconnecting in %.0f s",
+                        error or "stopped", delay)
+            self.events.put(StateChange("disconnected", f"connection ended: {error or 'stopped'}"))
+            self._stopping.wait(delay)
+            delay = min(delay * 2, 60.0)
+
+    def _watchdog(self) -> None:
+        while not self._stopping.wait(1.0):
+            try:
+                self._watch_once()
+            except Exception:
+                log.exception("WhatsApp watchdog check failed")
+
+    def _watch_once(self) -> None:
+        last_qr = self._last_qr
+        if last_qr is None:
+            return
+        with self._lock:
+            client = self._client
+            if client is None or client.is_logged_in:
+                return
+            phone = self.settings.pair_phone
+            if phone and not self._pair_requested:
+                self._pair_requested = True
+                digits = re.sub(r"\D", "", phone)
+                code = client.PairPhone(digits, True)
+                print(f"\nWhatsApp pairing code for {mask_phone(digits)}: {code}\n"
+                      "(WhatsApp > Linked devices > Link with phone number)\n", flush=True)
+                log.warning("pairing code requested", extra={"pairing_code": code})
+            if time.monotonic() - last_qr > self.settings.qr_timeout.total_seconds():
+                log.warning("the QR code was not scanned in time; starting a new pairing")
+                self._last_qr = None
+                client.stop()  # connect() returns and the connect loop creates a new client
+
+    def ready(self) -> bool:
+        with self._lock:
+            client = self._client
+            return bool(client is not None and client.is_connected and client.is_logged_in)
+
+    def send(self, msg: ClaimedMessage) -> SendResult:
+        jid = to_jid(msg.recipient)
+        with self._lock:
+            client = self._client
+            if client is None:
+                raise SendError(Failure.NOT_READY, "the WhatsApp client is not running")
+            try:
+                message = (document_message(client, msg) if msg.attachment is not None
+                           else text_message(msg.content))
+                response = client.send_message(jid, message)
+            except SendError:
+                raise
+            except Exception as exc:
+                raise classify(exc) from exc
+        return SendResult(str(response.ID) or None, None)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            if self._client is not None:
+                try:
+                    self._client.stop()
+                except Exception:
+                    log.exception("stopping the WhatsApp client failed")
+        for thread in self._threads:
+            thread.join(timeout=5.0)
