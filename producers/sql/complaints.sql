@@ -1,0 +1,172 @@
+-- Complaint intake (wa_inbox -> complaint_queue) and the data behind the standard answers.
+-- Every "today" is a Jakarta day passed in as a date; no query reads the session time zone.
+
+-- name: claim_inbox
+-- Unprocessed inbound messages, oldest first; rows another intake holds are skipped.
+SELECT id, session_name, chat, sender, wa_message_id, text, from_me
+  FROM wa_inbox
+ WHERE processed_at IS NULL
+ ORDER BY id
+ LIMIT %(limit)s
+   FOR UPDATE SKIP LOCKED
+
+-- name: mark_inbox
+UPDATE wa_inbox
+   SET processed_at = now(), process_result = %(result)s
+ WHERE id = %(id)s
+
+-- name: recipient_ok
+-- Which of the inbox row's chat / sender the outbox would accept as a recipient.
+SELECT (SELECT r.problem IS NULL FROM wa_parse_recipient(%(chat)s) AS r)   AS chat_ok,
+       (SELECT r.problem IS NULL FROM wa_parse_recipient(%(sender)s) AS r) AS sender_ok
+
+-- name: insert_complaint
+INSERT INTO complaint_queue (complainant, session_name, inbox_id, nrp, reporter_name, polres,
+                             instagram, tiktok, issues, raw_text)
+VALUES (%(complainant)s, %(session_name)s, %(inbox_id)s, %(nrp)s, %(reporter_name)s,
+        %(polres)s, %(instagram)s, %(tiktok)s, %(issues)s, %(raw_text)s)
+ON CONFLICT (inbox_id) WHERE inbox_id IS NOT NULL DO NOTHING
+RETURNING id
+
+-- name: complaint_of_inbox
+SELECT id FROM complaint_queue WHERE inbox_id = %(inbox_id)s
+
+-- name: personnel
+-- The complainant's personnel row (by NRP, digits compared) and his client.
+SELECT u.user_id, u.nama, u.title, u.divisi, u.jabatan, u.insta, u.tiktok, u.whatsapp,
+       coalesce(u.status, true) AS active, u.client_id,
+       c.client_id AS client_key, c.nama AS client_nama, lower(c.client_type) AS client_type,
+       c.client_operator
+  FROM "user" u
+  LEFT JOIN clients c ON lower(c.client_id) = lower(u.client_id)
+ WHERE u.user_id = %(nrp)s
+    OR regexp_replace(u.user_id, '[^0-9]', '', 'g') = %(nrp)s
+ ORDER BY (u.user_id = %(nrp)s) DESC, u.user_id
+ LIMIT 1
+
+-- name: valid_recipients
+-- The entries of a multi-value contact field (split on , ; newline) the outbox accepts, as
+-- canonical JIDs, deduplicated, in the order written.
+SELECT r.jid
+  FROM regexp_split_to_table(coalesce(%(raw)s, ''), '[,;\n]+') WITH ORDINALITY AS e (v, n)
+ CROSS JOIN LATERAL wa_parse_recipient(e.v) AS r
+ WHERE btrim(e.v) <> '' AND r.problem IS NULL
+ GROUP BY r.jid
+ ORDER BY min(e.n)
+
+-- name: instagram_liked_count
+-- Distinct Instagram posts of the client (own, collaboration, or directorate role) created
+-- in [start, until] whose like list holds the handle (strings or {"username": ...} objects).
+WITH client_posts AS (
+    SELECT p.shortcode, p.created_at
+      FROM insta_post p
+     WHERE lower(p.client_id) = lower(%(client_id)s)
+    UNION
+    SELECT p.shortcode, p.created_at
+      FROM insta_post p
+      JOIN insta_post_clients pc ON pc.shortcode = p.shortcode
+     WHERE lower(pc.client_id) = lower(%(client_id)s)
+    UNION
+    SELECT p.shortcode, p.created_at
+      FROM insta_post p
+      JOIN insta_post_roles pr ON pr.shortcode = p.shortcode
+     WHERE %(client_type)s = 'direktorat' AND lower(pr.role_name) = lower(%(client_id)s)
+)
+SELECT count(*)
+  FROM client_posts cp
+  JOIN insta_like l ON l.shortcode = cp.shortcode
+ WHERE cp.created_at >= %(start)s AND cp.created_at <= %(until)s
+   AND jsonb_typeof(l.likes) = 'array'
+   AND EXISTS (
+        SELECT 1 FROM jsonb_array_elements(l.likes) AS e
+         WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@')) = %(handle)s)
+
+-- name: tiktok_commented_count
+-- Distinct TikTok videos of the client (own or directorate role) created in [start, until]
+-- whose comment list holds the handle.
+WITH client_videos AS (
+    SELECT t.video_id, t.created_at
+      FROM tiktok_post t
+     WHERE lower(t.client_id) = lower(%(client_id)s)
+    UNION
+    SELECT t.video_id, t.created_at
+      FROM tiktok_post t
+      JOIN tiktok_post_roles tr ON tr.video_id = t.video_id
+     WHERE %(client_type)s = 'direktorat' AND lower(tr.role_name) = lower(%(client_id)s)
+)
+SELECT count(*)
+  FROM client_videos cv
+  JOIN tiktok_comment c ON c.video_id = cv.video_id
+ WHERE cv.created_at >= %(start)s AND cv.created_at <= %(until)s
+   AND jsonb_typeof(c.comments) = 'array'
+   AND EXISTS (
+        SELECT 1 FROM jsonb_array_elements(c.comments) AS e
+         WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@')) = %(handle)s)
+
+-- name: instagram_today
+-- The client's Instagram posts of one Jakarta day with what the user did on each: liked (his
+-- handle in the like list) and reported (a link_report row with at least one non-empty link).
+WITH client_posts AS (
+    SELECT p.shortcode, p.caption, p.created_at
+      FROM insta_post p
+     WHERE lower(p.client_id) = lower(%(client_id)s)
+    UNION
+    SELECT p.shortcode, p.caption, p.created_at
+      FROM insta_post p
+      JOIN insta_post_clients pc ON pc.shortcode = p.shortcode
+     WHERE lower(pc.client_id) = lower(%(client_id)s)
+    UNION
+    SELECT p.shortcode, p.caption, p.created_at
+      FROM insta_post p
+      JOIN insta_post_roles pr ON pr.shortcode = p.shortcode
+     WHERE %(client_type)s = 'direktorat' AND lower(pr.role_name) = lower(%(client_id)s)
+)
+SELECT cp.shortcode,
+       coalesce(cp.caption, '') AS caption,
+       EXISTS (
+           SELECT 1
+             FROM insta_like l
+            CROSS JOIN LATERAL jsonb_array_elements(
+                      CASE WHEN jsonb_typeof(l.likes) = 'array' THEN l.likes
+                           ELSE '[]'::jsonb END) AS e
+            WHERE l.shortcode = cp.shortcode
+              AND lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+                  = %(handle)s) AS liked,
+       EXISTS (
+           SELECT 1
+             FROM link_report lr
+            WHERE lr.shortcode = cp.shortcode AND lr.user_id = %(user_id)s
+              AND (coalesce(btrim(lr.instagram_link), '') <> ''
+                   OR coalesce(btrim(lr.facebook_link), '') <> ''
+                   OR coalesce(btrim(lr.twitter_link), '') <> ''
+                   OR coalesce(btrim(lr.tiktok_link), '') <> ''
+                   OR coalesce(btrim(lr.youtube_link), '') <> '')) AS reported
+  FROM client_posts cp
+ WHERE (cp.created_at AT TIME ZONE 'Asia/Jakarta')::date = %(day)s
+ ORDER BY cp.created_at, cp.shortcode
+
+-- name: tiktok_today
+-- The client's TikTok videos of one Jakarta day and whether the user's handle commented.
+WITH client_videos AS (
+    SELECT t.video_id, t.created_at
+      FROM tiktok_post t
+     WHERE lower(t.client_id) = lower(%(client_id)s)
+    UNION
+    SELECT t.video_id, t.created_at
+      FROM tiktok_post t
+      JOIN tiktok_post_roles tr ON tr.video_id = t.video_id
+     WHERE %(client_type)s = 'direktorat' AND lower(tr.role_name) = lower(%(client_id)s)
+)
+SELECT cv.video_id,
+       EXISTS (
+           SELECT 1
+             FROM tiktok_comment c
+            CROSS JOIN LATERAL jsonb_array_elements(
+                      CASE WHEN jsonb_typeof(c.comments) = 'array' THEN c.comments
+                           ELSE '[]'::jsonb END) AS e
+            WHERE c.video_id = cv.video_id
+              AND lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+                  = %(handle)s) AS commented
+  FROM client_videos cv
+ WHERE (cv.created_at AT TIME ZONE 'Asia/Jakarta')::date = %(day)s
+ ORDER BY cv.created_at, cv.video_id
