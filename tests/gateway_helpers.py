@@ -1,0 +1,84 @@
+"""Helpers for the gateway tests: environments, subprocess gateways, in-process gateways."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from gateway.config import load_gateway_settings
+from gateway.service import Gateway
+from outbox.db import REPO_ROOT
+
+
+def gateway_env(db_url: str, jsonl: Path | None, **overrides: str) -> dict[str, str]:
+    """A clean environment for a gateway: jsonl transport, pacing off, the test database."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OUTBOX_", "GATEWAY_", "WA_", "ADMIN_"))}
+    env.update({
+        "DATABASE_URL": db_url,
+        "WA_TRANSPORT": f"jsonl:{jsonl}" if jsonl else "log",
+        "WA_PACING": "off",
+        "WA_SESSION_NAME": "main",
+        "LOG_LEVEL": "info",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(overrides)
+    return env
+
+
+def start_gateway(env: dict[str, str], *args: str, log_dir: Path) -> subprocess.Popen[bytes]:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"gateway-{time.time_ns()}.log").open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "gateway", *args], env=env,
+                                cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
+
+
+def run_once(env: dict[str, str], timeout: float = 30.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway", "--once"], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def settings_for(db_url: str, jsonl: Path | None, **overrides: str) -> Any:
+    env = gateway_env(db_url, jsonl, **overrides)
+    return load_gateway_settings(env, worker_id="test-worker")
+
+
+@contextmanager
+def gateway_thread(settings: Any, *, once: bool = False) -> Iterator[Gateway]:
+    """Run a gateway in a thread of this process; stop it (and check it ended) on exit."""
+    gateway = Gateway(settings, once=once)
+    result: dict[str, int] = {}
+    thread = threading.Thread(target=lambda: result.setdefault("code", gateway.run()),
+                              name="test-gateway", daemon=True)
+    thread.start()
+    assert gateway.started.wait(15), "the gateway did not start"
+    try:
+        yield gateway
+    finally:
+        gateway.request_stop("test finished")
+        thread.join(10)
+        assert not thread.is_alive(), "the gateway did not stop"
+        assert result.get("code") == 0
