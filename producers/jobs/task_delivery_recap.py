@@ -1,0 +1,102 @@
+"""task_delivery_recap: the "Daftar Tugas" of the day's posts per active client to its groups.
+
+Every 30 minutes (``TASK_DELIVERY_RECAP_CRON``) the job reads
+``task_delivery_recap_at(<slot>)`` (one row per client with posts that Jakarta day and group
+recipient) and sends a row when
+
+- the client's task list changed since the last list sent that day to that group
+  (``task_list_hash`` differs, or nothing was sent yet that day), at any slot; or
+- the slot is an hourly slot inside the notification window (``TASK_DELIVERY_WINDOW``,
+  default 06:00-17:59, so 06:00 ... 17:00) or one of the mandatory times
+  (``TASK_DELIVERY_MANDATORY``, default 17:00).
+
+The dedupe key ``task_delivery_recap:<day>:<client>:<recipient>:<task_list_hash>:<content_hash>``
+(``content_hash`` = the text without its minute-precision header line) means the same content
+is never sent twice to a group, whatever the slot: an hourly slot whose text is identical to one
+already sent that day sends nothing. The "last list sent" is read back from those keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, LiteralString
+
+from psycopg.rows import dict_row
+
+from outbox.engine import NewMessage, enqueue_many
+from producers.config import TaskWindow
+from producers.job import JobContext, JobResult, JobSpec
+from producers.recipients import log_refused
+from producers.schedule import jakarta
+
+log = logging.getLogger(__name__)
+
+NAME = "task_delivery_recap"
+
+ROWS: LiteralString = (
+    "SELECT client_id, recipient, summary, task_date, task_list_hash, content_hash, message_order"
+    "  FROM task_delivery_recap_at(%(as_of)s)"
+    " ORDER BY client_id, message_order, recipient")
+SENT_TODAY: LiteralString = (
+    "SELECT dedupe_key FROM wa_outbox"
+    " WHERE type = 'task_delivery_recap' AND dedupe_key LIKE %(prefix)s ORDER BY id DESC")
+
+
+def dedupe_key(day: str, client_id: str, recipient: str, list_hash: str, content_hash: str) -> str:
+    return f"{NAME}:{day}:{client_id}:{recipient}:{list_hash}:{content_hash}"
+
+
+def last_lists(conn: Any, day: str) -> dict[tuple[str, str], str]:
+    """``(client_id, recipient) -> task_list_hash`` of the newest list sent on ``day``."""
+    prefix = f"{NAME}:{day}:"
+    rows = conn.execute(SENT_TODAY, {"prefix": prefix.replace("%", r"\%") + "%"}).fetchall()
+    last: dict[tuple[str, str], str] = {}
+    for (key,) in rows:
+        parts = key[len(prefix):].split(":")
+        if len(parts) >= 4:
+            last.setdefault((parts[0], parts[1]), parts[2])
+    return last
+
+
+def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
+    conn = ctx.conn
+    slot = jakarta(ctx.slot)
+    hourly = ctx.trigger != "notify" and window.hourly_due(slot.timetz().replace(tzinfo=None))
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(ROWS, {"as_of": slot})
+        rows = cur.fetchall()
+    day = slot.date().isoformat()
+    previous = last_lists(conn, day)
+    messages: list[NewMessage] = []
+    unchanged = 0
+    for row in rows:
+        client_id, recipient = str(row["client_id"]), str(row["recipient"])
+        changed = previous.get((client_id, recipient)) != row["task_list_hash"]
+        if not (changed or hourly):
+            unchanged += 1
+            continue
+        messages.append(NewMessage(
+            recipient=recipient, content=row["summary"], type=NAME,
+            dedupe_key=dedupe_key(str(row["task_date"]), client_id, recipient,
+                                  str(row["task_list_hash"]), str(row["content_hash"]))))
+    results = enqueue_many(conn, messages, skip_invalid=True)
+    refused = log_refused(NAME, messages, results)
+    return JobResult(
+        enqueued=sum(r.inserted for r in results),
+        duplicates=sum(r.duplicate for r in results), skipped=refused,
+        detail=(f"{'hourly' if hourly else 'changes only'}: {len(rows)} rows, "
+                f"{unchanged} unchanged"))
+
+
+def make_job(*, window: TaskWindow | None = None) -> JobSpec:
+    chosen = window or TaskWindow()
+
+    def run(ctx: JobContext) -> JobResult:
+        return run_recap(ctx, chosen)
+
+    return JobSpec(name=NAME, default_cron="*/30 * * * *", cron_env="TASK_DELIVERY_RECAP_CRON",
+                   run=run, grace=timedelta(minutes=20))
+
+
+JOB = make_job()

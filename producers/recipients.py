@@ -1,0 +1,49 @@
+"""Recipient helpers shared by the jobs: ADMIN_WHATSAPP and logging refused rows.
+
+The database is the one judge of a recipient (``wa_parse_recipient``, the same check the
+``wa_outbox`` trigger applies), so admin numbers are canonicalised there: two spellings of one
+number become one JID (and one dedupe key), and an invalid entry is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+
+from outbox.engine import Enqueued, NewMessage
+from outbox.logs import mask_phone
+
+log = logging.getLogger(__name__)
+
+
+def canonical(conn: psycopg.Connection[Any], raw: Sequence[str],
+              what: str = "ADMIN_WHATSAPP") -> list[str]:
+    """The valid entries of ``raw`` as canonical JIDs, in order, without duplicates."""
+    if not raw:
+        return []
+    rows = conn.execute(
+        "SELECT r.raw, p.jid, p.problem FROM unnest(%s::text[]) WITH ORDINALITY AS r(raw, ord)"
+        " CROSS JOIN LATERAL wa_parse_recipient(r.raw) AS p ORDER BY r.ord",
+        (list(raw),)).fetchall()
+    result: list[str] = []
+    for _raw, jid, problem in rows:
+        if problem is not None:
+            log.warning("%s entry skipped: %s", what, problem)
+        elif jid not in result:
+            result.append(jid)
+    return result
+
+
+def log_refused(job: str, messages: Sequence[NewMessage], results: Sequence[Enqueued]) -> int:
+    """Log every refused message (recipient masked); return how many were refused."""
+    refused = 0
+    for outcome in results:
+        if outcome.problem is not None:
+            refused += 1
+            log.warning("%s: recipient %s skipped: %s", job,
+                        mask_phone(messages[outcome.index].recipient), outcome.problem,
+                        extra={"job": job, "dedupe_key": outcome.dedupe_key})
+    return refused

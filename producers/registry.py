@@ -1,0 +1,79 @@
+"""Which jobs exist: the built-in five plus the complaints package's ``complaint_intake``.
+
+``base_specs()`` is what the settings are read for (names, cron variables, default crons and
+graces). ``configured_specs(settings)`` rebuilds the specs whose behaviour depends on settings
+(task window, complaint batch). ``complaint_intake`` is imported defensively from
+``producers.complaints.intake`` (attribute ``JOB``): while that module is missing the scheduler
+runs without it, and if it is broken the error is logged and the other jobs still run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+
+from producers.config import ProducerSettings
+from producers.job import JobSpec
+from producers.jobs import complaint_response, reports, task_delivery_recap
+from producers.scheduler import ScheduledJob
+
+log = logging.getLogger(__name__)
+
+Conn = psycopg.Connection[Any]
+Connector = Callable[[], Conn]
+
+EXTERNAL = (("producers.complaints.intake", "JOB"),)
+
+
+def external_specs() -> list[JobSpec]:
+    specs: list[JobSpec] = []
+    for module_name, attribute in EXTERNAL:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and module_name.startswith(exc.name):
+                log.info("%s is not installed: its job is not scheduled", module_name)
+            else:
+                log.error("%s could not be imported: %s", module_name, exc)
+            continue
+        except Exception as exc:
+            log.error("%s could not be imported: %s: %s", module_name, type(exc).__name__, exc)
+            continue
+        spec = getattr(module, attribute, None)
+        if isinstance(spec, JobSpec):
+            specs.append(spec)
+        else:
+            log.error("%s.%s is not a JobSpec: %r", module_name, attribute, spec)
+    return specs
+
+
+def base_specs() -> list[JobSpec]:
+    return [reports.DAILY, reports.WEEKLY, reports.MONTHLY, task_delivery_recap.JOB,
+            complaint_response.JOB, *external_specs()]
+
+
+def configured_specs(settings: ProducerSettings, specs: list[JobSpec]) -> list[JobSpec]:
+    configured: list[JobSpec] = []
+    for spec in specs:
+        if spec.name == task_delivery_recap.NAME:
+            spec = task_delivery_recap.make_job(window=settings.task_window)
+        elif spec.name == complaint_response.NAME:
+            spec = complaint_response.make_job(batch=settings.complaint_batch)
+        configured.append(spec)
+    return configured
+
+
+def scheduled(settings: ProducerSettings, specs: list[JobSpec]) -> list[ScheduledJob]:
+    """The enabled jobs with their cron and grace (``<JOB>_CRON=off`` leaves a job out)."""
+    jobs = []
+    for spec in specs:
+        job = settings.job(spec.name)
+        if job.cron is None:
+            log.info("job %s is switched off (%s=off)", spec.name, spec.cron_env)
+            continue
+        jobs.append(ScheduledJob(spec, job.cron, job.grace))
+    return jobs
