@@ -1,6 +1,8 @@
 """Report views (views/*.sql) and their SQL helper functions.
 
-Placeholder revision (no changes yet) so the revision chain is fixed in advance.
+The SQL below is a frozen copy of views/*.sql at the time of this revision, in load order
+(``-- layer: N`` header, then name); this migration never reads views/ at run time.
+tests/test_views_drift.py checks that a migrated database matches the files.
 
 Revision ID: 0003_report_views
 Revises: 0002_outbox_core
@@ -9,15 +11,772 @@ Create Date: 2026-11-23
 
 from __future__ import annotations
 
+from alembic import op
+
 revision = "0003_report_views"
 down_revision = "0002_outbox_core"
 branch_labels = None
 depends_on = None
 
+# (file stem, SQL) in load order.
+VIEW_SQL: list[tuple[str, str]] = [
+    (
+        "report_functions",
+        r"""
+-- layer: 0
+-- Helper functions of the report views: Indonesian formatting, handle normalisation (domain
+-- §2.2), recipient splitting and the attendance rules (§2.3). No view here.
+-- Every scalar helper is a single SQL expression (inlinable, IMMUTABLE) and independent of the
+-- session's TimeZone, DateStyle and lc_* settings.
+
+-- ---------------------------------------------------------------- Indonesian formatting
+-- 1234567 -> '1.234.567' (Intl id-ID grouping with '.').
+CREATE OR REPLACE FUNCTION id_number(n bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT regexp_replace(n::text, '([0-9])(?=([0-9]{3})+$)', '\1.', 'g') $$;
+
+-- part/whole as a percentage with one decimal and a decimal comma: (1, 3) -> '33,3%'.
+CREATE OR REPLACE FUNCTION id_percent(part numeric, whole numeric) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN whole IS NULL OR whole = 0 THEN '0%'
+                  ELSE replace(round(100 * part / whole, 1)::text, '.', ',') || '%' END $$;
+
+CREATE OR REPLACE FUNCTION id_day_name(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ARRAY['Minggu', 'Senin', 'Selasa', 'Rabu', 'Kamis', 'Jumat', 'Sabtu'])
+             [extract(dow FROM d)::int + 1] $$;
+
+CREATE OR REPLACE FUNCTION id_month_name(m integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ARRAY['Januari', 'Februari', 'Maret', 'April', 'Mei', 'Juni', 'Juli', 'Agustus',
+                    'September', 'Oktober', 'November', 'Desember'])[m] $$;
+
+CREATE OR REPLACE FUNCTION id_month_short(m integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ARRAY['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov',
+                    'Des'])[m] $$;
+
+-- 'Senin, 23 November 2026'
+CREATE OR REPLACE FUNCTION id_date_long(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_day_name(d) || ', ' || extract(day FROM d)::int || ' '
+             || id_month_name(extract(month FROM d)::int) || ' ' || extract(year FROM d)::int $$;
+
+-- '23/11/2026'
+CREATE OR REPLACE FUNCTION id_date_dmy(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT lpad(extract(day FROM d)::int::text, 2, '0') || '/'
+             || lpad(extract(month FROM d)::int::text, 2, '0') || '/' || extract(year FROM d)::int $$;
+
+-- 'November 2026'
+CREATE OR REPLACE FUNCTION id_month_year(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_month_name(extract(month FROM d)::int) || ' ' || extract(year FROM d)::int $$;
+
+-- The Jakarta calendar day of an instant.
+CREATE OR REPLACE FUNCTION jakarta_date(ts timestamptz) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ts AT TIME ZONE 'Asia/Jakarta')::date $$;
+
+-- '08.30' (Jakarta wall clock)
+CREATE OR REPLACE FUNCTION id_time(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT lpad(extract(hour FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') || '.'
+             || lpad(extract(minute FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') $$;
+
+-- 'Selasa, 17 Februari 2026 pukul 08.30' (domain §11, hourly header; caller appends ' WIB')
+CREATE OR REPLACE FUNCTION id_datetime_long(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_date_long((ts AT TIME ZONE 'Asia/Jakarta')::date) || ' pukul ' || id_time(ts) $$;
+
+-- 'Selasa, 17 Feb 2026, 08.30' (domain §11, per-post upload stamp; caller appends ' WIB')
+CREATE OR REPLACE FUNCTION id_datetime_short(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_day_name((ts AT TIME ZONE 'Asia/Jakarta')::date) || ', '
+             || lpad(extract(day FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') || ' '
+             || id_month_short(extract(month FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int) || ' '
+             || extract(year FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int || ', ' || id_time(ts) $$;
+
+-- ---------------------------------------------------------------- handles (domain §2.2)
+-- Instagram: trim, take the handle out of an instagram.com URL, strip leading '@', lower-case.
+-- NULL for an empty result.
+CREATE OR REPLACE FUNCTION cicero_ig_handle(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT nullif(lower(ltrim(
+          CASE WHEN strpos(raw, '/') > 0
+               THEN coalesce(substring(btrim(raw) FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'),
+                             btrim(raw))
+               ELSE btrim(raw) END, '@')), '') $$;
+
+-- TikTok: like normalizeHandleValue without the '@' prefix: handle out of a URL, keep only
+-- [A-Za-z0-9._-], lower-case. NULL for an empty result.
+CREATE OR REPLACE FUNCTION cicero_tiktok_handle(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT nullif(lower(regexp_replace(
+          CASE WHEN strpos(raw, '/') > 0
+               THEN coalesce(substring(btrim(raw) FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'),
+                             raw)
+               ELSE raw END, '[^A-Za-z0-9._-]', '', 'g')), '') $$;
+
+-- One element of a like/comment array as returned by jsonb_array_elements_text: a username
+-- string, or the text of a legacy {"username": ...} object.
+CREATE OR REPLACE FUNCTION cicero_engagement_username(elem text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN (elem::jsonb) ->> 'username' ELSE elem END $$;
+
+-- ---------------------------------------------------------------- recipients
+-- Split a multi-value contact column on ',', ';' or newlines; trimmed, empty parts dropped.
+CREATE OR REPLACE FUNCTION cicero_split_list(raw text)
+RETURNS TABLE (item text, ord bigint)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT btrim(t.part), t.n
+        FROM regexp_split_to_table(coalesce(raw, ''), '[,;\r\n]+') WITH ORDINALITY AS t(part, n)
+       WHERE btrim(t.part) <> '' $$;
+
+-- A client_group value made sendable where obviously fixable: invite-link prefix dropped,
+-- bare 'digits' / 'digits-digits' get '@g.us'. Anything else is returned trimmed, unchanged.
+CREATE OR REPLACE FUNCTION cicero_group_id(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN v ~ '^[0-9]+(-[0-9]+)?$' THEN v || '@g.us' ELSE v END
+        FROM (SELECT lower(regexp_replace(btrim(raw), '^(https?://)?chat\.whatsapp\.com/(invite/)?', '', 'i')) AS v) s $$;
+
+-- ---------------------------------------------------------------- attendance (domain §2.3)
+-- rule 'all'  : lengkap = every post done (org recap, laphar);
+-- rule 'half' : lengkap = at least half of the posts (directorate per-Polres recap, >= 50 %).
+-- kurang = some but not enough; belum = none; belum_username = no handle (counted as belum);
+-- exception users are always lengkap; tidak_ada_konten when there were no posts.
+CREATE OR REPLACE FUNCTION cicero_attendance_status(posts integer, done integer,
+                                                    has_handle boolean, is_exception boolean,
+                                                    rule text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE
+          WHEN coalesce(posts, 0) = 0 THEN 'tidak_ada_konten'
+          WHEN is_exception THEN 'lengkap'
+          WHEN NOT has_handle THEN 'belum_username'
+          WHEN rule = 'half' AND 2 * done >= posts THEN 'lengkap'
+          WHEN rule = 'all' AND done >= posts THEN 'lengkap'
+          WHEN done > 0 THEN 'kurang'
+          ELSE 'belum' END $$;
+
+-- ---------------------------------------------------------------- ordering (domain §2.5)
+CREATE OR REPLACE FUNCTION cicero_division_rank(divisi text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN upper(divisi) LIKE 'BAG%' THEN 1
+                  WHEN upper(divisi) LIKE 'SAT%' THEN 2
+                  WHEN upper(divisi) LIKE 'SI%' THEN 3
+                  WHEN upper(divisi) LIKE 'SPKT%' THEN 4
+                  WHEN upper(divisi) LIKE 'POLSEK%' THEN 5
+                  ELSE 6 END $$;
+
+CREATE OR REPLACE FUNCTION cicero_jabatan_rank(jabatan text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN upper(jabatan) ~ '^(DIR|DIREKTUR)\M' THEN 1
+                  WHEN upper(jabatan) ~ '^WADIR\M' THEN 2
+                  WHEN upper(jabatan) ~ '^KASUBDIT\M' THEN 3
+                  WHEN upper(jabatan) ~ '^KABAG\M' THEN 4
+                  WHEN upper(jabatan) ~ '^KASUBBAG\M' THEN 5
+                  WHEN upper(jabatan) ~ '^KASAT\M' THEN 6
+                  WHEN upper(jabatan) ~ '^KANIT\M' THEN 7
+                  ELSE 8 END $$;
+
+CREATE OR REPLACE FUNCTION cicero_pangkat_rank(title text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT coalesce(array_position(
+          ARRAY['KBP', 'AKBP', 'KOMPOL', 'AKP', 'IPTU', 'IPDA', 'AIPTU', 'AIPDA', 'BRIPKA',
+                'BRIGADIR', 'BRIPTU', 'BRIPDA', 'PEMBINA', 'PENATA TK I', 'PENATA',
+                'PENATA MUDA TK I', 'PENATA MUDA', 'PENGATUR TK I', 'PENGATUR', 'PENGATUR MUDA',
+                'JURU', 'PPPK', 'PHL'],
+          CASE upper(btrim(title)) WHEN 'KOMISARIS BESAR POLISI' THEN 'KBP'
+                                   WHEN 'BRIGPOL' THEN 'BRIGADIR'
+                                   ELSE upper(btrim(title)) END), 99) $$;
+
+-- '<pangkat> <nama>' without doubled blanks.
+CREATE OR REPLACE FUNCTION cicero_person_label(title text, nama text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT btrim(coalesce(btrim(title), '') || ' ' || coalesce(btrim(nama), '')) $$;
+""",
+    ),
+    (
+        "report_audience",
+        r"""
+-- layer: 1
+-- Who is counted for a client (domain §2.2): active users only. Org (and any non-directorate)
+-- client: the users whose client_id is the client. Directorate client: the users holding the
+-- directorate's role (role_name = lower(client_id)), whatever their own satker.
+-- Handles are normalised here once (§2.2); NULL = no handle ("belum input username").
+CREATE OR REPLACE VIEW report_audience AS
+SELECT c.client_id,
+       lower(coalesce(c.client_type, 'org')) AS client_type,
+       u.user_id,
+       c.client_id AS user_client_id,
+       c.nama AS user_client_name,
+       u.title,
+       u.nama,
+       coalesce(nullif(btrim(u.divisi), ''), '-') AS divisi,
+       u.jabatan,
+       cicero_ig_handle(u.insta) AS insta,
+       cicero_tiktok_handle(u.tiktok) AS tiktok,
+       coalesce(u.exception, false) AS exception
+  FROM clients c
+  JOIN "user" u ON lower(u.client_id) = lower(c.client_id)
+ WHERE u.status
+   AND lower(coalesce(c.client_type, 'org')) <> 'direktorat'
+UNION ALL
+SELECT c.client_id,
+       'direktorat' AS client_type,
+       u.user_id,
+       coalesce(uc.client_id, u.client_id) AS user_client_id,
+       coalesce(uc.nama, u.client_id) AS user_client_name,
+       u.title,
+       u.nama,
+       coalesce(nullif(btrim(u.divisi), ''), '-') AS divisi,
+       u.jabatan,
+       cicero_ig_handle(u.insta) AS insta,
+       cicero_tiktok_handle(u.tiktok) AS tiktok,
+       coalesce(u.exception, false) AS exception
+  FROM clients c
+  JOIN roles r ON lower(r.role_name) = lower(c.client_id)
+  JOIN user_roles ur ON ur.role_id = r.role_id
+  JOIN "user" u ON u.user_id = ur.user_id
+  LEFT JOIN clients uc ON lower(uc.client_id) = lower(u.client_id)
+ WHERE u.status
+   AND lower(c.client_type) = 'direktorat';
+""",
+    ),
+    (
+        "report_ig_post",
+        r"""
+-- layer: 1
+-- Instagram task posts: one row per (client, post) with the post's Jakarta day. A post is a
+-- task of a client when it is the client's own post (insta_post.client_id), a collaboration
+-- post listed in insta_post_clients, or (directorate clients) tagged with the client's role in
+-- insta_post_roles (domain §2.1). Client ids are matched case-insensitively and reported in
+-- their canonical clients.client_id spelling.
+CREATE OR REPLACE VIEW report_ig_post AS
+SELECT c.client_id,
+       (p.created_at AT TIME ZONE 'Asia/Jakarta')::date AS report_date,
+       p.shortcode,
+       p.created_at
+  FROM insta_post p
+  JOIN clients c ON lower(c.client_id) = lower(p.client_id)
+UNION
+SELECT c.client_id,
+       (p.created_at AT TIME ZONE 'Asia/Jakarta')::date AS report_date,
+       p.shortcode,
+       p.created_at
+  FROM insta_post_clients pc
+  JOIN insta_post p ON p.shortcode = pc.shortcode
+  JOIN clients c ON lower(c.client_id) = lower(pc.client_id)
+UNION
+SELECT c.client_id,
+       (p.created_at AT TIME ZONE 'Asia/Jakarta')::date AS report_date,
+       p.shortcode,
+       p.created_at
+  FROM insta_post_roles r
+  JOIN insta_post p ON p.shortcode = r.shortcode
+  JOIN clients c ON lower(c.client_id) = lower(r.role_name)
+                AND lower(c.client_type) = 'direktorat';
+""",
+    ),
+    (
+        "report_recipient",
+        r"""
+-- layer: 1
+-- WhatsApp recipients of each client, one row per (client, recipient): client_group values
+-- (role 'group'), client_operator ('operator') and client_super ('super'), split on ',', ';'
+-- and newlines, deduplicated on the canonical JID (first role wins, in that order).
+-- recipient = the JID wa_parse_recipient (migration 0002) makes of the value, or the trimmed
+-- raw text when it cannot: the outbox check then refuses it, the producer logs and skips it.
+CREATE OR REPLACE VIEW report_recipient AS
+SELECT DISTINCT ON (client_id, recipient)
+       client_id, recipient_role, recipient_raw, recipient, recipient_valid, recipient_rank
+  FROM (SELECT v.client_id, v.recipient_role, v.recipient_raw,
+               coalesce(p.jid, v.candidate) AS recipient,
+               p.problem IS NULL AS recipient_valid,
+               v.role_rank * 1000 + v.ord AS recipient_rank
+          FROM (SELECT c.client_id, 'group' AS recipient_role, 1 AS role_rank, s.item AS recipient_raw,
+                       cicero_group_id(s.item) AS candidate, s.ord
+                  FROM clients c CROSS JOIN LATERAL cicero_split_list(c.client_group) s
+                UNION ALL
+                SELECT c.client_id, 'operator', 2, s.item, s.item, s.ord
+                  FROM clients c CROSS JOIN LATERAL cicero_split_list(c.client_operator) s
+                UNION ALL
+                SELECT c.client_id, 'super', 3, s.item, s.item, s.ord
+                  FROM clients c CROSS JOIN LATERAL cicero_split_list(c.client_super) s) v
+          CROSS JOIN LATERAL wa_parse_recipient(v.candidate) p) r
+ ORDER BY client_id, recipient, recipient_rank;
+""",
+    ),
+    (
+        "report_tiktok_post",
+        r"""
+-- layer: 1
+-- TikTok task posts: one row per (client, video) with the video's Jakarta day: the client's
+-- own videos and, for directorate clients, videos tagged with the client's role in
+-- tiktok_post_roles (domain §2.1).
+CREATE OR REPLACE VIEW report_tiktok_post AS
+SELECT c.client_id,
+       (p.created_at AT TIME ZONE 'Asia/Jakarta')::date AS report_date,
+       p.video_id,
+       p.created_at
+  FROM tiktok_post p
+  JOIN clients c ON lower(c.client_id) = lower(p.client_id)
+UNION
+SELECT c.client_id,
+       (p.created_at AT TIME ZONE 'Asia/Jakarta')::date AS report_date,
+       p.video_id,
+       p.created_at
+  FROM tiktok_post_roles r
+  JOIN tiktok_post p ON p.video_id = r.video_id
+  JOIN clients c ON lower(c.client_id) = lower(r.role_name)
+                AND lower(c.client_type) = 'direktorat';
+""",
+    ),
+    (
+        "report_user_day",
+        r"""
+-- layer: 2
+-- Per-user attendance per Jakarta day: one row per (report_date, audience client, user) for
+-- every day on which the client had at least one IG or TikTok post. *_done = number of that
+-- day's posts whose like (IG) / comment (TikTok) list holds the user's normalised handle;
+-- exception users count as done on every post (domain §2.4). Status columns use the rule of
+-- the client's own report: 'all' for org clients, 'half' (>= 50 %) for directorates.
+--
+-- All four branches group by a report_date taken from the post tables, so any filter on
+-- report_date (=, BETWEEN, date_trunc(...) = ...) is pushed down to the post scans.
+CREATE OR REPLACE VIEW report_user_day AS
+SELECT x.report_date,
+       a.client_id,
+       a.client_type,
+       a.user_id,
+       a.user_client_id,
+       a.user_client_name,
+       a.title,
+       a.nama,
+       a.divisi,
+       a.jabatan,
+       a.insta,
+       a.tiktok,
+       a.exception,
+       x.ig_posts,
+       d.ig_done,
+       x.ig_posts - d.ig_done AS ig_belum,
+       x.tiktok_posts,
+       d.tiktok_done,
+       x.tiktok_posts - d.tiktok_done AS tiktok_belum,
+       cicero_attendance_status(x.ig_posts, d.ig_done, a.insta IS NOT NULL, a.exception,
+                                CASE a.client_type WHEN 'direktorat' THEN 'half' ELSE 'all' END)
+           AS ig_status,
+       cicero_attendance_status(x.tiktok_posts, d.tiktok_done, a.tiktok IS NOT NULL, a.exception,
+                                CASE a.client_type WHEN 'direktorat' THEN 'half' ELSE 'all' END)
+           AS tiktok_status
+  FROM (SELECT u.report_date, u.client_id, u.user_id,
+               sum(u.ig_posts)::integer AS ig_posts,
+               sum(u.ig_done)::integer AS ig_done,
+               sum(u.tiktok_posts)::integer AS tiktok_posts,
+               sum(u.tiktok_done)::integer AS tiktok_done
+          FROM (-- every audience user gets the day's post counts of his client
+                SELECT pc.report_date, pc.client_id, a.user_id,
+                       pc.ig_posts, 0 AS ig_done, pc.tiktok_posts, 0 AS tiktok_done
+                  FROM (SELECT q.report_date, q.client_id,
+                               count(*) FILTER (WHERE q.platform = 'ig') AS ig_posts,
+                               count(*) FILTER (WHERE q.platform = 'tiktok') AS tiktok_posts
+                          FROM (SELECT report_date, client_id, 'ig' AS platform FROM report_ig_post
+                                UNION ALL
+                                SELECT report_date, client_id, 'tiktok' FROM report_tiktok_post) q
+                         GROUP BY q.report_date, q.client_id) pc
+                  JOIN report_audience a ON a.client_id = pc.client_id
+                UNION ALL
+                -- one row per (IG post, audience user whose handle is in its like list)
+                SELECT p.report_date, p.client_id, a.user_id, 0, 1, 0, 0
+                  FROM report_ig_post p
+                  JOIN insta_like l ON l.shortcode = p.shortcode
+                 CROSS JOIN LATERAL (SELECT DISTINCT cicero_ig_handle(cicero_engagement_username(e)) AS handle
+                                       FROM jsonb_array_elements_text(
+                                                CASE jsonb_typeof(l.likes) WHEN 'array' THEN l.likes
+                                                ELSE '[]'::jsonb END) AS e) h
+                  JOIN report_audience a ON a.client_id = p.client_id AND a.insta = h.handle
+                UNION ALL
+                -- one row per (TikTok video, audience user whose handle is in its comment list)
+                SELECT p.report_date, p.client_id, a.user_id, 0, 0, 0, 1
+                  FROM report_tiktok_post p
+                  JOIN tiktok_comment k ON k.video_id = p.video_id
+                 CROSS JOIN LATERAL (SELECT DISTINCT cicero_tiktok_handle(cicero_engagement_username(e)) AS handle
+                                       FROM jsonb_array_elements_text(
+                                                CASE jsonb_typeof(k.comments) WHEN 'array' THEN k.comments
+                                                ELSE '[]'::jsonb END) AS e) h
+                  JOIN report_audience a ON a.client_id = p.client_id AND a.tiktok = h.handle) u
+         GROUP BY u.report_date, u.client_id, u.user_id) x
+  JOIN report_audience a ON a.client_id = x.client_id AND a.user_id = x.user_id
+ CROSS JOIN LATERAL (SELECT CASE WHEN a.exception THEN x.ig_posts
+                                 ELSE least(x.ig_done, x.ig_posts) END AS ig_done,
+                            CASE WHEN a.exception THEN x.tiktok_posts
+                                 ELSE least(x.tiktok_done, x.tiktok_posts) END AS tiktok_done) d;
+""",
+    ),
+    (
+        "report_user_month",
+        r"""
+-- layer: 3
+-- Per-user totals per calendar month (Jakarta days) for the monthly recap and its .xlsx.
+CREATE OR REPLACE VIEW report_user_month AS
+SELECT date_trunc('month', report_date::timestamp)::date AS month_start,
+       client_id, client_type, user_id, user_client_id, user_client_name,
+       title, nama, divisi, jabatan, insta, tiktok, exception,
+       sum(ig_posts)::integer AS ig_posts,
+       sum(ig_done)::integer AS ig_done,
+       sum(tiktok_posts)::integer AS tiktok_posts,
+       sum(tiktok_done)::integer AS tiktok_done
+  FROM report_user_day
+ GROUP BY 1, client_id, client_type, user_id, user_client_id, user_client_name,
+          title, nama, divisi, jabatan, insta, tiktok, exception;
+""",
+    ),
+    (
+        "report_user_platform_day",
+        r"""
+-- layer: 3
+-- report_user_day unpivoted: one row per (report_date, audience client, user, platform) with
+-- platform 'instagram' (likes) or 'tiktok' (comments).
+CREATE OR REPLACE VIEW report_user_platform_day AS
+SELECT u.report_date, u.client_id, u.client_type, u.user_id, u.user_client_id, u.user_client_name,
+       u.title, u.nama, u.divisi, u.jabatan, u.exception,
+       v.platform, v.handle, v.posts, v.done, v.status
+  FROM report_user_day u
+ CROSS JOIN LATERAL (VALUES ('instagram', u.insta, u.ig_posts, u.ig_done, u.ig_status),
+                            ('tiktok', u.tiktok, u.tiktok_posts, u.tiktok_done, u.tiktok_status))
+       AS v(platform, handle, posts, done, status)
+ WHERE v.posts > 0;
+""",
+    ),
+    (
+        "report_user_week",
+        r"""
+-- layer: 3
+-- Per-user totals per Monday-Sunday week (Jakarta days) for the weekly recap and its .xlsx.
+CREATE OR REPLACE VIEW report_user_week AS
+SELECT date_trunc('week', report_date::timestamp)::date AS week_start,
+       client_id, client_type, user_id, user_client_id, user_client_name,
+       title, nama, divisi, jabatan, insta, tiktok, exception,
+       sum(ig_posts)::integer AS ig_posts,
+       sum(ig_done)::integer AS ig_done,
+       sum(tiktok_posts)::integer AS tiktok_posts,
+       sum(tiktok_done)::integer AS tiktok_done
+  FROM report_user_day
+ GROUP BY 1, client_id, client_type, user_id, user_client_id, user_client_name,
+          title, nama, divisi, jabatan, insta, tiktok, exception;
+""",
+    ),
+    (
+        "report_client_day",
+        r"""
+-- layer: 4
+-- Per (report_date, audience client, platform) attendance totals under the client's rule.
+-- belum counts users with a handle who did nothing; belum_username the users without handle
+-- ("Belum" in the messages = belum + belum_username). sudah = lengkap + kurang.
+CREATE OR REPLACE VIEW report_client_day AS
+SELECT report_date, client_id, client_type, platform,
+       max(posts) AS posts,
+       count(*)::integer AS users,
+       count(*) FILTER (WHERE status = 'lengkap')::integer AS lengkap,
+       count(*) FILTER (WHERE status = 'kurang')::integer AS kurang,
+       count(*) FILTER (WHERE status = 'belum')::integer AS belum,
+       count(*) FILTER (WHERE status = 'belum_username')::integer AS belum_username,
+       count(*) FILTER (WHERE status IN ('lengkap', 'kurang'))::integer AS sudah,
+       sum(done)::integer AS done_total
+  FROM report_user_platform_day
+ GROUP BY report_date, client_id, client_type, platform;
+""",
+    ),
+    (
+        "report_division_day",
+        r"""
+-- layer: 4
+-- Per (report_date, audience client, platform, divisi): counts and the name lists of the org
+-- recap (domain §3.1), each person as '- <pangkat nama> : @handle (x/N konten)', ordered by
+-- jabatan, pangkat, name (§2.5).
+CREATE OR REPLACE VIEW report_division_day AS
+SELECT report_date, client_id, client_type, platform, divisi,
+       cicero_division_rank(divisi) AS division_rank,
+       count(*)::integer AS users,
+       count(*) FILTER (WHERE status = 'lengkap')::integer AS lengkap,
+       count(*) FILTER (WHERE status = 'kurang')::integer AS kurang,
+       count(*) FILTER (WHERE status IN ('belum', 'belum_username'))::integer AS belum,
+       count(*) FILTER (WHERE status = 'belum_username')::integer AS belum_username,
+       coalesce(string_agg(line, E'\n' ORDER BY person_rank, nama, user_id)
+                    FILTER (WHERE status = 'lengkap'), '-') AS lengkap_lines,
+       coalesce(string_agg(line, E'\n' ORDER BY person_rank, nama, user_id)
+                    FILTER (WHERE status = 'kurang'), '-') AS kurang_lines,
+       coalesce(string_agg(line, E'\n' ORDER BY person_rank, nama, user_id)
+                    FILTER (WHERE status IN ('belum', 'belum_username')), '-') AS belum_lines
+  FROM (SELECT u.*,
+               cicero_jabatan_rank(u.jabatan) * 100 + cicero_pangkat_rank(u.title) AS person_rank,
+               '- ' || cicero_person_label(u.title, u.nama) || ' : '
+               || CASE WHEN u.handle IS NULL
+                       THEN 'belum mengisi data ' || CASE u.platform WHEN 'instagram' THEN 'instagram'
+                                                                     ELSE 'tiktok' END
+                       ELSE '@' || u.handle || ' (' || u.done || '/' || u.posts || ' konten)' END
+                   AS line
+          FROM report_user_platform_day u) s
+ GROUP BY report_date, client_id, client_type, platform, divisi;
+""",
+    ),
+    (
+        "report_satker_day",
+        r"""
+-- layer: 4
+-- Per (report_date, audience client, platform, user's own satker) totals: the per-Polres
+-- blocks of the directorate recap (for org clients the only satker is the client itself).
+CREATE OR REPLACE VIEW report_satker_day AS
+SELECT report_date, client_id, client_type, platform, user_client_id, user_client_name,
+       max(posts) AS posts,
+       count(*)::integer AS users,
+       count(*) FILTER (WHERE status = 'lengkap')::integer AS lengkap,
+       count(*) FILTER (WHERE status = 'kurang')::integer AS kurang,
+       count(*) FILTER (WHERE status = 'belum')::integer AS belum,
+       count(*) FILTER (WHERE status = 'belum_username')::integer AS belum_username,
+       count(*) FILTER (WHERE status IN ('lengkap', 'kurang'))::integer AS sudah,
+       sum(done)::integer AS done_total
+  FROM report_user_platform_day
+ GROUP BY report_date, client_id, client_type, platform, user_client_id, user_client_name;
+""",
+    ),
+    (
+        "daily_report_view",
+        r"""
+-- layer: 5
+-- Daily report (domain §3.1, §3.2, §3.3): one row per (report_date, message, recipient).
+--  * org clients (client_type 'org', active): 'daily:<CLIENT>:ig' (Rekap Akumulasi Likes
+--    Instagram) and 'daily:<CLIENT>:tiktok' (Rekap Akumulasi Komentar TikTok), rule 'all',
+--    per-division name lists; "Tidak ada konten ..." when the client had no post that day;
+--  * directorate clients: 'daily:<CLIENT>:dir_ig' / ':dir_tiktok', rule 'half' (>= 50 %),
+--    totals, Top 5 / Bottom 5 satker by likes (comments) and one block per satker;
+--    admin_copy = true.
+-- Recipients: report_recipient of the client (group, operator, super).
+-- Filter with WHERE report_date = <date>: the date reaches every layer below.
+CREATE OR REPLACE VIEW daily_report_view AS
+SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, m.platform,
+       m.message_order, r.recipient, r.recipient_raw, r.recipient_role, r.recipient_valid,
+       m.admin_copy, m.summary
+  FROM (
+        -- ------------------------------------------------------------ org clients
+        SELECT d.report_date,
+               'daily:' || c.client_id || ':' || pl.key AS message_key,
+               c.client_id, c.nama AS client_name, 'org' AS client_type, pl.platform,
+               pl.message_order, false AS admin_copy,
+               CASE WHEN coalesce(k.posts, 0) = 0 THEN
+                   'Tidak ada konten pada akun Official ' || pl.label || ' *' || c.nama || '* pada '
+                   || id_date_long(d.report_date) || '.'
+               ELSE
+                   E'Mohon ijin Komandan,\n\n'
+                   || pl.title || E'\n'
+                   || CASE pl.platform WHEN 'instagram' THEN '*Polres*: *' || c.nama || '*'
+                                       ELSE '*' || c.nama || '*' END || E'\n'
+                   || id_date_long(d.report_date) || E'\n'
+                   || E'Periode data: 00.00–23.59 WIB\n\n'
+                   || '*Jumlah Konten:* ' || id_number(k.posts) || E'\n'
+                   || E'*Daftar Link Konten:*\n' || k.links || E'\n\n'
+                   || '*Jumlah user:* ' || id_number(coalesce(s.users, 0)) || E' user\n'
+                   || '✅ *Melaksanakan lengkap:* ' || id_number(coalesce(s.lengkap, 0)) || E' user\n'
+                   || '⚠️ *Melaksanakan kurang lengkap:* ' || id_number(coalesce(s.kurang, 0)) || E' user\n'
+                   || '❌ *Belum melaksanakan:* '
+                   || id_number(coalesce(s.belum, 0) + coalesce(s.belum_username, 0)) || ' user'
+                   || ' (' || id_number(coalesce(s.belum_username, 0)) || ' belum input username '
+                   || pl.label || E')\n'
+                   || coalesce(E'\n' || b.blocks || E'\n', '')
+                   || E'\nTerimakasih.'
+               END AS summary
+          FROM (SELECT date '2000-01-01' + g AS report_date FROM generate_series(0, 36889) AS g) d
+         CROSS JOIN clients c
+         CROSS JOIN LATERAL (VALUES
+                ('instagram', 'ig', 1, c.client_insta_status, 'Instagram',
+                 '📋 *Rekap Akumulasi Likes Instagram*'),
+                ('tiktok', 'tiktok', 2, c.client_tiktok_status, 'TikTok',
+                 '📋 *Rekap Akumulasi Komentar TikTok*'))
+               AS pl(platform, key, message_order, enabled, label, title)
+          LEFT JOIN (SELECT p.report_date, p.client_id, 'instagram' AS platform,
+                            count(*)::integer AS posts,
+                            string_agg('https://www.instagram.com/p/' || p.shortcode, E'\n'
+                                       ORDER BY p.created_at, p.shortcode) AS links
+                       FROM report_ig_post p
+                      GROUP BY p.report_date, p.client_id
+                     UNION ALL
+                     SELECT p.report_date, p.client_id, 'tiktok',
+                            count(*)::integer,
+                            string_agg('https://www.tiktok.com/@'
+                                       || coalesce(nullif(ltrim(btrim(pc.client_tiktok), '@'), ''), pc.client_id)
+                                       || '/video/' || p.video_id, E'\n'
+                                       ORDER BY p.created_at, p.video_id)
+                       FROM report_tiktok_post p
+                       JOIN clients pc ON pc.client_id = p.client_id
+                      GROUP BY p.report_date, p.client_id) k
+                 ON k.report_date = d.report_date AND k.client_id = c.client_id
+                AND k.platform = pl.platform
+          LEFT JOIN report_client_day s
+                 ON s.report_date = d.report_date AND s.client_id = c.client_id
+                AND s.platform = pl.platform
+          LEFT JOIN (SELECT v.report_date, v.client_id, v.platform,
+                            string_agg('*' || v.divisi || '* (' || id_number(v.users) || E' user):\n'
+                                       || '✅ Lengkap (' || id_number(v.lengkap) || E' user):\n'
+                                       || v.lengkap_lines || E'\n'
+                                       || '⚠️ Kurang (' || id_number(v.kurang) || E' user):\n'
+                                       || v.kurang_lines || E'\n'
+                                       || '❌ Belum (' || id_number(v.belum) || E' user):\n'
+                                       || v.belum_lines,
+                                       E'\n\n' ORDER BY v.division_rank, v.divisi) AS blocks
+                       FROM report_division_day v
+                      GROUP BY v.report_date, v.client_id, v.platform) b
+                 ON b.report_date = d.report_date AND b.client_id = c.client_id
+                AND b.platform = pl.platform
+         WHERE c.client_status
+           AND lower(c.client_type) = 'org'
+           AND pl.enabled IS NOT FALSE
+        UNION ALL
+        -- ------------------------------------------------------------ directorates
+        SELECT d.report_date,
+               'daily:' || c.client_id || ':dir_' || pl.key AS message_key,
+               c.client_id, c.nama, 'direktorat', pl.platform, pl.message_order, true,
+               CASE WHEN coalesce(k.posts, 0) = 0 THEN
+                   'Tidak ada konten pada akun Official ' || pl.label || ' *' || c.nama || '* pada '
+                   || id_date_long(d.report_date) || '.'
+               ELSE
+                   E'Mohon ijin Komandan,\n\n'
+                   || pl.title || E'\n'
+                   || '*' || c.nama || E'*\n'
+                   || id_date_long(d.report_date) || E'\n'
+                   || E'Periode data: 00.00–23.59 WIB\n\n'
+                   || '*Jumlah Konten:* ' || id_number(k.posts) || E'\n'
+                   || E'*Daftar Link Konten:*\n' || k.links || E'\n\n'
+                   || '*Jumlah Total Personil:* ' || id_number(coalesce(s.users, 0)) || E' pers\n'
+                   || '✅ *Sudah melaksanakan:* ' || id_number(coalesce(s.sudah, 0)) || E' pers\n'
+                   || '- Melaksanakan lengkap (≥ 50% konten): ' || id_number(coalesce(s.lengkap, 0)) || E' pers\n'
+                   || '- Melaksanakan kurang (< 50% konten): ' || id_number(coalesce(s.kurang, 0)) || E' pers\n'
+                   || '❌ *Belum melaksanakan:* '
+                   || id_number(coalesce(s.belum, 0) + coalesce(s.belum_username, 0)) || E' pers\n'
+                   || '⚠️❌ *Belum Update Username ' || pl.label || ':* '
+                   || id_number(coalesce(s.belum_username, 0)) || E' pers\n\n'
+                   || '🔥 *Top 5 ' || pl.unit_title || E':*\n'
+                   || coalesce(t.top5, 'Tidak ada data.') || E'\n\n'
+                   || '❄️ *Bottom 5 ' || pl.unit_title || E':*\n'
+                   || coalesce(t.bottom5, 'Tidak ada data.') || E'\n\n'
+                   || E'*Rekap per Satker:*\n'
+                   || coalesce(t.blocks, '-') || E'\n\n'
+                   || 'Terimakasih.'
+               END
+          FROM (SELECT date '2000-01-01' + g AS report_date FROM generate_series(0, 36889) AS g) d
+         CROSS JOIN clients c
+         CROSS JOIN LATERAL (VALUES
+                ('instagram', 'ig', 1, c.client_insta_status, 'Instagram',
+                 '📋 *Rekap Akumulasi Likes Instagram*', 'Likes', 'likes'),
+                ('tiktok', 'tiktok', 2, c.client_tiktok_status, 'TikTok',
+                 '📋 *Rekap Akumulasi Komentar TikTok*', 'Komentar', 'komentar'))
+               AS pl(platform, key, message_order, enabled, label, title, unit_title, unit)
+          LEFT JOIN (SELECT p.report_date, p.client_id, 'instagram' AS platform,
+                            count(*)::integer AS posts,
+                            string_agg('https://www.instagram.com/p/' || p.shortcode, E'\n'
+                                       ORDER BY p.created_at, p.shortcode) AS links
+                       FROM report_ig_post p
+                      GROUP BY p.report_date, p.client_id
+                     UNION ALL
+                     SELECT p.report_date, p.client_id, 'tiktok',
+                            count(*)::integer,
+                            string_agg('https://www.tiktok.com/@'
+                                       || coalesce(nullif(ltrim(btrim(pc.client_tiktok), '@'), ''), pc.client_id)
+                                       || '/video/' || p.video_id, E'\n'
+                                       ORDER BY p.created_at, p.video_id)
+                       FROM report_tiktok_post p
+                       JOIN clients pc ON pc.client_id = p.client_id
+                      GROUP BY p.report_date, p.client_id) k
+                 ON k.report_date = d.report_date AND k.client_id = c.client_id
+                AND k.platform = pl.platform
+          LEFT JOIN report_client_day s
+                 ON s.report_date = d.report_date AND s.client_id = c.client_id
+                AND s.platform = pl.platform
+          LEFT JOIN LATERAL (
+                SELECT string_agg(x.rank_top || '. ' || x.user_client_name || ' – '
+                                  || id_number(x.done_total) || ' ' || pl.unit, E'\n'
+                                  ORDER BY x.rank_top) FILTER (WHERE x.rank_top <= 5) AS top5,
+                       string_agg(x.rank_bottom || '. ' || x.user_client_name || ' – '
+                                  || id_number(x.done_total) || ' ' || pl.unit, E'\n'
+                                  ORDER BY x.rank_bottom) FILTER (WHERE x.rank_bottom <= 5) AS bottom5,
+                       string_agg(x.rank_block || '. *' || x.user_client_name || E'*\n'
+                                  || 'Jumlah Personil: ' || id_number(x.users) || E' pers\n'
+                                  || '✅ Sudah: ' || id_number(x.sudah) || ' pers (lengkap '
+                                  || id_number(x.lengkap) || ', kurang ' || id_number(x.kurang) || E')\n'
+                                  || '❌ Belum: ' || id_number(x.belum + x.belum_username) || E' pers\n'
+                                  || '⚠️❌ Belum Update Username: ' || id_number(x.belum_username) || ' pers',
+                                  E'\n' ORDER BY x.rank_block) AS blocks
+                  FROM (SELECT sd.*,
+                               CASE WHEN sd.user_client_id = c.client_id THEN NULL
+                                    ELSE row_number() OVER (
+                                        PARTITION BY sd.user_client_id = c.client_id
+                                        ORDER BY sd.done_total DESC, sd.user_client_name) END AS rank_top,
+                               CASE WHEN sd.user_client_id = c.client_id THEN NULL
+                                    ELSE row_number() OVER (
+                                        PARTITION BY sd.user_client_id = c.client_id
+                                        ORDER BY sd.done_total, sd.user_client_name) END AS rank_bottom,
+                               row_number() OVER (
+                                   ORDER BY sd.user_client_id = c.client_id DESC, sd.sudah DESC,
+                                            sd.users DESC, sd.user_client_name) AS rank_block
+                          FROM report_satker_day sd
+                         WHERE sd.report_date = d.report_date AND sd.client_id = c.client_id
+                           AND sd.platform = pl.platform) x) t ON true
+         WHERE c.client_status
+           AND lower(c.client_type) = 'direktorat'
+           AND pl.enabled IS NOT FALSE
+       ) m
+  JOIN report_recipient r ON r.client_id = m.client_id;
+""",
+    ),
+]
+
+DOWNGRADE = r"""
+DROP VIEW IF EXISTS daily_report_view;
+DROP VIEW IF EXISTS report_satker_day;
+DROP VIEW IF EXISTS report_division_day;
+DROP VIEW IF EXISTS report_client_day;
+DROP VIEW IF EXISTS report_user_week;
+DROP VIEW IF EXISTS report_user_platform_day;
+DROP VIEW IF EXISTS report_user_month;
+DROP VIEW IF EXISTS report_user_day;
+DROP VIEW IF EXISTS report_tiktok_post;
+DROP VIEW IF EXISTS report_recipient;
+DROP VIEW IF EXISTS report_ig_post;
+DROP VIEW IF EXISTS report_audience;
+DROP FUNCTION IF EXISTS cicero_attendance_status(integer,integer,boolean,boolean,text);
+DROP FUNCTION IF EXISTS cicero_division_rank(text);
+DROP FUNCTION IF EXISTS cicero_engagement_username(text);
+DROP FUNCTION IF EXISTS cicero_group_id(text);
+DROP FUNCTION IF EXISTS cicero_ig_handle(text);
+DROP FUNCTION IF EXISTS cicero_jabatan_rank(text);
+DROP FUNCTION IF EXISTS cicero_pangkat_rank(text);
+DROP FUNCTION IF EXISTS cicero_person_label(text,text);
+DROP FUNCTION IF EXISTS cicero_split_list(text);
+DROP FUNCTION IF EXISTS cicero_tiktok_handle(text);
+DROP FUNCTION IF EXISTS id_date_dmy(date);
+DROP FUNCTION IF EXISTS id_date_long(date);
+DROP FUNCTION IF EXISTS id_datetime_long(timestamp with time zone);
+DROP FUNCTION IF EXISTS id_datetime_short(timestamp with time zone);
+DROP FUNCTION IF EXISTS id_day_name(date);
+DROP FUNCTION IF EXISTS id_month_name(integer);
+DROP FUNCTION IF EXISTS id_month_short(integer);
+DROP FUNCTION IF EXISTS id_month_year(date);
+DROP FUNCTION IF EXISTS id_number(bigint);
+DROP FUNCTION IF EXISTS id_percent(numeric,numeric);
+DROP FUNCTION IF EXISTS id_time(timestamp with time zone);
+DROP FUNCTION IF EXISTS jakarta_date(timestamp with time zone);
+"""
+
+
+def _run(sql: str) -> None:
+    # Sent as is: no bind-parameter parsing of ':name' or '%' inside the SQL text.
+    op.get_bind().exec_driver_sql(sql, execution_options={"no_parameters": True})
+
 
 def upgrade() -> None:
-    pass
+    for _name, sql in VIEW_SQL:
+        _run(sql)
 
 
 def downgrade() -> None:
-    pass
+    _run(DOWNGRADE)

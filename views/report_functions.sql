@@ -1,0 +1,171 @@
+-- layer: 0
+-- Helper functions of the report views: Indonesian formatting, handle normalisation (domain
+-- §2.2), recipient splitting and the attendance rules (§2.3). No view here.
+-- Every scalar helper is a single SQL expression (inlinable, IMMUTABLE) and independent of the
+-- session's TimeZone, DateStyle and lc_* settings.
+
+-- ---------------------------------------------------------------- Indonesian formatting
+-- 1234567 -> '1.234.567' (Intl id-ID grouping with '.').
+CREATE OR REPLACE FUNCTION id_number(n bigint) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT regexp_replace(n::text, '([0-9])(?=([0-9]{3})+$)', '\1.', 'g') $$;
+
+-- part/whole as a percentage with one decimal and a decimal comma: (1, 3) -> '33,3%'.
+CREATE OR REPLACE FUNCTION id_percent(part numeric, whole numeric) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN whole IS NULL OR whole = 0 THEN '0%'
+                  ELSE replace(round(100 * part / whole, 1)::text, '.', ',') || '%' END $$;
+
+CREATE OR REPLACE FUNCTION id_day_name(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ARRAY['Minggu', 'Senin', 'Selasa', 'Rabu', 'Kamis', 'Jumat', 'Sabtu'])
+             [extract(dow FROM d)::int + 1] $$;
+
+CREATE OR REPLACE FUNCTION id_month_name(m integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ARRAY['Januari', 'Februari', 'Maret', 'April', 'Mei', 'Juni', 'Juli', 'Agustus',
+                    'September', 'Oktober', 'November', 'Desember'])[m] $$;
+
+CREATE OR REPLACE FUNCTION id_month_short(m integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ARRAY['Jan', 'Feb', 'Mar', 'Apr', 'Mei', 'Jun', 'Jul', 'Agu', 'Sep', 'Okt', 'Nov',
+                    'Des'])[m] $$;
+
+-- 'Senin, 23 November 2026'
+CREATE OR REPLACE FUNCTION id_date_long(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_day_name(d) || ', ' || extract(day FROM d)::int || ' '
+             || id_month_name(extract(month FROM d)::int) || ' ' || extract(year FROM d)::int $$;
+
+-- '23/11/2026'
+CREATE OR REPLACE FUNCTION id_date_dmy(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT lpad(extract(day FROM d)::int::text, 2, '0') || '/'
+             || lpad(extract(month FROM d)::int::text, 2, '0') || '/' || extract(year FROM d)::int $$;
+
+-- 'November 2026'
+CREATE OR REPLACE FUNCTION id_month_year(d date) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_month_name(extract(month FROM d)::int) || ' ' || extract(year FROM d)::int $$;
+
+-- The Jakarta calendar day of an instant.
+CREATE OR REPLACE FUNCTION jakarta_date(ts timestamptz) RETURNS date
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT (ts AT TIME ZONE 'Asia/Jakarta')::date $$;
+
+-- '08.30' (Jakarta wall clock)
+CREATE OR REPLACE FUNCTION id_time(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT lpad(extract(hour FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') || '.'
+             || lpad(extract(minute FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') $$;
+
+-- 'Selasa, 17 Februari 2026 pukul 08.30' (domain §11, hourly header; caller appends ' WIB')
+CREATE OR REPLACE FUNCTION id_datetime_long(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_date_long((ts AT TIME ZONE 'Asia/Jakarta')::date) || ' pukul ' || id_time(ts) $$;
+
+-- 'Selasa, 17 Feb 2026, 08.30' (domain §11, per-post upload stamp; caller appends ' WIB')
+CREATE OR REPLACE FUNCTION id_datetime_short(ts timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT id_day_name((ts AT TIME ZONE 'Asia/Jakarta')::date) || ', '
+             || lpad(extract(day FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') || ' '
+             || id_month_short(extract(month FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int) || ' '
+             || extract(year FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int || ', ' || id_time(ts) $$;
+
+-- ---------------------------------------------------------------- handles (domain §2.2)
+-- Instagram: trim, take the handle out of an instagram.com URL, strip leading '@', lower-case.
+-- NULL for an empty result.
+CREATE OR REPLACE FUNCTION cicero_ig_handle(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT nullif(lower(ltrim(
+          CASE WHEN strpos(raw, '/') > 0
+               THEN coalesce(substring(btrim(raw) FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'),
+                             btrim(raw))
+               ELSE btrim(raw) END, '@')), '') $$;
+
+-- TikTok: like normalizeHandleValue without the '@' prefix: handle out of a URL, keep only
+-- [A-Za-z0-9._-], lower-case. NULL for an empty result.
+CREATE OR REPLACE FUNCTION cicero_tiktok_handle(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT nullif(lower(regexp_replace(
+          CASE WHEN strpos(raw, '/') > 0
+               THEN coalesce(substring(btrim(raw) FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'),
+                             raw)
+               ELSE raw END, '[^A-Za-z0-9._-]', '', 'g')), '') $$;
+
+-- One element of a like/comment array as returned by jsonb_array_elements_text: a username
+-- string, or the text of a legacy {"username": ...} object.
+CREATE OR REPLACE FUNCTION cicero_engagement_username(elem text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN (elem::jsonb) ->> 'username' ELSE elem END $$;
+
+-- ---------------------------------------------------------------- recipients
+-- Split a multi-value contact column on ',', ';' or newlines; trimmed, empty parts dropped.
+CREATE OR REPLACE FUNCTION cicero_split_list(raw text)
+RETURNS TABLE (item text, ord bigint)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT btrim(t.part), t.n
+        FROM regexp_split_to_table(coalesce(raw, ''), '[,;\r\n]+') WITH ORDINALITY AS t(part, n)
+       WHERE btrim(t.part) <> '' $$;
+
+-- A client_group value made sendable where obviously fixable: invite-link prefix dropped,
+-- bare 'digits' / 'digits-digits' get '@g.us'. Anything else is returned trimmed, unchanged.
+CREATE OR REPLACE FUNCTION cicero_group_id(raw text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN v ~ '^[0-9]+(-[0-9]+)?$' THEN v || '@g.us' ELSE v END
+        FROM (SELECT lower(regexp_replace(btrim(raw), '^(https?://)?chat\.whatsapp\.com/(invite/)?', '', 'i')) AS v) s $$;
+
+-- ---------------------------------------------------------------- attendance (domain §2.3)
+-- rule 'all'  : lengkap = every post done (org recap, laphar);
+-- rule 'half' : lengkap = at least half of the posts (directorate per-Polres recap, >= 50 %).
+-- kurang = some but not enough; belum = none; belum_username = no handle (counted as belum);
+-- exception users are always lengkap; tidak_ada_konten when there were no posts.
+CREATE OR REPLACE FUNCTION cicero_attendance_status(posts integer, done integer,
+                                                    has_handle boolean, is_exception boolean,
+                                                    rule text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE
+          WHEN coalesce(posts, 0) = 0 THEN 'tidak_ada_konten'
+          WHEN is_exception THEN 'lengkap'
+          WHEN NOT has_handle THEN 'belum_username'
+          WHEN rule = 'half' AND 2 * done >= posts THEN 'lengkap'
+          WHEN rule = 'all' AND done >= posts THEN 'lengkap'
+          WHEN done > 0 THEN 'kurang'
+          ELSE 'belum' END $$;
+
+-- ---------------------------------------------------------------- ordering (domain §2.5)
+CREATE OR REPLACE FUNCTION cicero_division_rank(divisi text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN upper(divisi) LIKE 'BAG%' THEN 1
+                  WHEN upper(divisi) LIKE 'SAT%' THEN 2
+                  WHEN upper(divisi) LIKE 'SI%' THEN 3
+                  WHEN upper(divisi) LIKE 'SPKT%' THEN 4
+                  WHEN upper(divisi) LIKE 'POLSEK%' THEN 5
+                  ELSE 6 END $$;
+
+CREATE OR REPLACE FUNCTION cicero_jabatan_rank(jabatan text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN upper(jabatan) ~ '^(DIR|DIREKTUR)\M' THEN 1
+                  WHEN upper(jabatan) ~ '^WADIR\M' THEN 2
+                  WHEN upper(jabatan) ~ '^KASUBDIT\M' THEN 3
+                  WHEN upper(jabatan) ~ '^KABAG\M' THEN 4
+                  WHEN upper(jabatan) ~ '^KASUBBAG\M' THEN 5
+                  WHEN upper(jabatan) ~ '^KASAT\M' THEN 6
+                  WHEN upper(jabatan) ~ '^KANIT\M' THEN 7
+                  ELSE 8 END $$;
+
+CREATE OR REPLACE FUNCTION cicero_pangkat_rank(title text) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT coalesce(array_position(
+          ARRAY['KBP', 'AKBP', 'KOMPOL', 'AKP', 'IPTU', 'IPDA', 'AIPTU', 'AIPDA', 'BRIPKA',
+                'BRIGADIR', 'BRIPTU', 'BRIPDA', 'PEMBINA', 'PENATA TK I', 'PENATA',
+                'PENATA MUDA TK I', 'PENATA MUDA', 'PENGATUR TK I', 'PENGATUR', 'PENGATUR MUDA',
+                'JURU', 'PPPK', 'PHL'],
+          CASE upper(btrim(title)) WHEN 'KOMISARIS BESAR POLISI' THEN 'KBP'
+                                   WHEN 'BRIGPOL' THEN 'BRIGADIR'
+                                   ELSE upper(btrim(title)) END), 99) $$;
+
+-- '<pangkat> <nama>' without doubled blanks.
+CREATE OR REPLACE FUNCTION cicero_person_label(title text, nama text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT btrim(coalesce(btrim(title), '') || ' ' || coalesce(btrim(nama), '')) $$;

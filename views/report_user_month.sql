@@ -1,0 +1,13 @@
+-- layer: 3
+-- Per-user totals per calendar month (Jakarta days) for the monthly recap and its .xlsx.
+CREATE OR REPLACE VIEW report_user_month AS
+SELECT date_trunc('month', report_date::timestamp)::date AS month_start,
+       client_id, client_type, user_id, user_client_id, user_client_name,
+       title, nama, divisi, jabatan, insta, tiktok, exception,
+       sum(ig_posts)::integer AS ig_posts,
+       sum(ig_done)::integer AS ig_done,
+       sum(tiktok_posts)::integer AS tiktok_posts,
+       sum(tiktok_done)::integer AS tiktok_done
+  FROM report_user_day
+ GROUP BY 1, client_id, client_type, user_id, user_client_id, user_client_name,
+          title, nama, divisi, jabatan, insta, tiktok, exception;
