@@ -1,10 +1,10 @@
 """The outbox engine: enqueue, claim, settle, rescue, cancel, requeue, purge, count.
 
-Every function takes a psycopg connection and runs its statements on it. Functions that must be
-atomic on their own (claim, settle) open ``conn.transaction()``, which is a real transaction on
-an autocommit connection and a savepoint inside a caller's transaction. Enqueue joins whatever
-transaction the caller has open, so a producer can record its run and insert its messages in one
-commit.
+Every function takes a psycopg connection and runs its statements on it. Claim and settle are
+single statements: on an autocommit connection each is its own transaction (no extra BEGIN or
+COMMIT round trip); inside a caller's transaction they run in a savepoint. Give the gateway an
+autocommit connection so a claim commits before the send. Enqueue joins whatever transaction
+the caller has open, so a producer can record its run and insert its messages in one commit.
 
 The delivery contract (see README "Delivery guarantees"): claim commits before the send, the
 send happens outside any transaction, and each settle is guarded by the claim token, so a settle
@@ -157,8 +157,22 @@ def mapped_errors() -> Iterator[None]:
         yield
     except (psycopg.errors.CheckViolation, psycopg.errors.ForeignKeyViolation) as exc:
         if exc.diag.constraint_name in _MESSAGE_CONSTRAINTS:
-            raise InvalidMessage(exc.diag.message_primary or str(exc)) from exc
+            text = exc.diag.message_primary or str(exc)
+            if exc.diag.message_detail:
+                text = f"{text}: {exc.diag.message_detail}"
+            raise InvalidMessage(text) from exc
         raise
+
+
+@contextmanager
+def _atomic(conn: Conn) -> Iterator[None]:
+    """One statement is already atomic on an autocommit connection: no BEGIN/COMMIT round
+    trips. Inside a caller's transaction, a savepoint keeps a failure from poisoning it."""
+    if conn.autocommit:
+        yield
+    else:
+        with conn.transaction():
+            yield
 
 
 # ------------------------------------------------------------------------------ enqueue
@@ -267,7 +281,7 @@ def claim(
     recipient_gap: timedelta = timedelta(0),
 ) -> list[ClaimedMessage]:
     """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first."""
-    with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
+    with _atomic(conn), conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             _q("claim"),
             {"session": session, "worker": worker, "limit": limit, "lease": lease,
@@ -279,7 +293,7 @@ def claim(
 
 
 def _one(conn: Conn, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    with conn.transaction(), conn.cursor() as cur:
+    with _atomic(conn), conn.cursor() as cur:
         cur.execute(_q(name), params)
         return cur.fetchone()
 
@@ -293,7 +307,7 @@ def mark_sent_many(conn: Conn, sent: Sequence[Sent]) -> set[int]:
     """Settle successful sends in one statement; returns the ids whose settle applied."""
     if not sent:
         return set()
-    with conn.transaction(), conn.cursor() as cur:
+    with _atomic(conn), conn.cursor() as cur:
         cur.execute(
             _q("mark_sent_many"),
             {"id": [s.id for s in sent], "token": [s.claim_token for s in sent],
@@ -355,7 +369,7 @@ def release_expired(
     session: str | None = None,
 ) -> Released:
     """Return rows whose lease ran out (a crashed or hung worker) to pending, or fail them."""
-    with conn.transaction(), conn.cursor() as cur:
+    with _atomic(conn), conn.cursor() as cur:
         cur.execute(_q("release_expired"), {"policy": str(policy), "session": session})
         rows = cur.fetchall()
     released = Released([r[0] for r in rows if r[1] == "pending"],
@@ -395,7 +409,7 @@ def purge(conn: Conn, older_than: timedelta, *, batch: int = 5000) -> int:
     """Delete finished rows (sent, failed, cancelled) older than ``older_than``, in batches."""
     total = 0
     while True:
-        with conn.transaction(), conn.cursor() as cur:
+        with _atomic(conn), conn.cursor() as cur:
             cur.execute(_q("purge"), {"older_than": older_than, "batch": batch})
             deleted = cur.rowcount
         total += deleted

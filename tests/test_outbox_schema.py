@@ -104,12 +104,19 @@ def test_empty_content_is_refused_with_a_message(conn: Conn, content: str | None
         insert(conn, "081234567890", content)
 
 
-def test_an_unknown_type_is_refused_listing_the_known_ones(conn: Conn) -> None:
-    with pytest.raises(psycopg.errors.CheckViolation) as caught:
+def test_an_unknown_type_is_refused_naming_the_value_and_the_type_table(conn: Conn) -> None:
+    with pytest.raises(psycopg.errors.ForeignKeyViolation) as caught:
         insert(conn, "081234567890", "halo", "birthday")
-    message = caught.value.diag.message_primary or ""
-    assert "unknown message type 'birthday'" in message
-    assert "daily_report" in message and "complaint_response" in message
+    assert caught.value.diag.constraint_name == "wa_outbox_type_fkey"
+    assert caught.value.diag.message_detail == (
+        'Key (type)=(birthday) is not present in table "wa_message_type".')
+
+
+def test_the_engine_reports_an_unknown_type_as_an_invalid_message(conn: Conn) -> None:
+    from outbox.errors import InvalidMessage
+
+    with pytest.raises(InvalidMessage, match=r"Key \(type\)=\(birthday\) is not present"):
+        engine.enqueue(conn, engine.NewMessage("081234567890", "halo", "birthday"))
 
 
 def test_an_operator_adds_a_message_type_with_sql(conn: Conn) -> None:
@@ -121,6 +128,8 @@ def test_an_update_is_validated_too(conn: Conn) -> None:
     row = insert(conn, "081234567890")
     with pytest.raises(psycopg.errors.CheckViolation, match="'nope'"):
         conn.execute("UPDATE wa_outbox SET recipient = 'nope' WHERE id = %s", (row["id"],))
+    with pytest.raises(psycopg.errors.CheckViolation, match="content is empty"):
+        conn.execute("UPDATE wa_outbox SET content = ' ' WHERE id = %s", (row["id"],))
     conn.execute("UPDATE wa_outbox SET recipient = '+62 811 111 1111' WHERE id = %s",
                  (row["id"],))
     assert conn.execute("SELECT recipient FROM wa_outbox").fetchone() == (

@@ -17,7 +17,7 @@ SELECT t.recipient, t.content, t.type, t.dedupe_key, t.priority,
                             session_name, max_attempts, attachment, attachment_name,
                             attachment_mime, ord)
  ORDER BY t.ord
-ON CONFLICT (dedupe_key) DO NOTHING
+ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 RETURNING o.id, o.dedupe_key, o.recipient
 
 -- name: check_many
@@ -36,8 +36,9 @@ SELECT t.ord::int AS ord, c.jid, c.problem
 WITH candidate AS (
     SELECT o.id
       FROM wa_outbox AS o
-     WHERE o.status = 'pending'
+     WHERE o.is_open
        AND o.session_name = %(session)s::text
+       AND o.status = 'pending'
        AND o.available_at <= now()
        AND NOT EXISTS (
            SELECT 1
@@ -45,14 +46,13 @@ WITH candidate AS (
             WHERE older.session_name = o.session_name
               AND older.recipient = o.recipient
               AND older.id < o.id
-              AND older.status IN ('pending', 'sending')
+              AND older.is_open
               AND (older.status = 'sending' OR older.available_at <= now() OR older.attempts > 0))
        AND (%(recipient_gap)s::interval <= interval '0' OR NOT EXISTS (
            SELECT 1
              FROM wa_outbox AS recent
             WHERE recent.session_name = o.session_name
               AND recent.recipient = o.recipient
-              AND recent.status = 'sent'
               AND recent.sent_at > now() - %(recipient_gap)s::interval))
      ORDER BY o.priority DESC, o.id
      LIMIT %(limit)s::int
@@ -161,7 +161,8 @@ UPDATE wa_outbox AS w
            ELSE 'lease expired (the worker died or hung); sent again'
        END,
        lease_expires_at = NULL
- WHERE w.status = 'sending'
+ WHERE w.is_open
+   AND w.status = 'sending'
    AND w.lease_expires_at < now()
    AND (%(session)s::text IS NULL OR w.session_name = %(session)s::text)
 RETURNING w.id, w.status
