@@ -40,7 +40,7 @@ def main() -> int:
         try:
             module = importlib.import_module(f"bench.{name}")
             text = module.run(quick=args.quick)
-        except Exception:  # noqa: BLE001 - report the section as failed, run the others
+        except Exception:  # report the section as failed, run the others
             failed = True
             text = f"### {name}: FAILED\n\n```\n{traceback.format_exc()}```\n"
         text += f"\n_{name}: {time.perf_counter() - start:.0f} s_\n"
