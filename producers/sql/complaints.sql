@@ -77,9 +77,12 @@ SELECT count(*)
   JOIN insta_like l ON l.shortcode = cp.shortcode
  WHERE cp.created_at >= %(start)s AND cp.created_at <= %(until)s
    AND jsonb_typeof(l.likes) = 'array'
-   AND EXISTS (
-        SELECT 1 FROM jsonb_array_elements(l.likes) AS e
-         WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@')) = %(handle)s)
+   AND (l.likes @> jsonb_build_array(%(handle)s::text)  -- the current writer's form
+        OR (strpos(lower(l.likes::text), %(handle)s) > 0     -- cheap pre-filter, then exact
+            AND EXISTS (
+                SELECT 1 FROM jsonb_array_elements(l.likes) AS e
+                 WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+                       = %(handle)s)))
 
 -- name: tiktok_commented_count
 -- Distinct TikTok videos of the client (own or directorate role) created in [start, until]
@@ -99,9 +102,13 @@ SELECT count(*)
   JOIN tiktok_comment c ON c.video_id = cv.video_id
  WHERE cv.created_at >= %(start)s AND cv.created_at <= %(until)s
    AND jsonb_typeof(c.comments) = 'array'
-   AND EXISTS (
-        SELECT 1 FROM jsonb_array_elements(c.comments) AS e
-         WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@')) = %(handle)s)
+   AND (c.comments @> jsonb_build_array('@' || %(handle)s::text)  -- the writers' forms
+        OR c.comments @> jsonb_build_array(%(handle)s::text)
+        OR (strpos(lower(c.comments::text), %(handle)s) > 0     -- cheap pre-filter, then exact
+            AND EXISTS (
+                SELECT 1 FROM jsonb_array_elements(c.comments) AS e
+                 WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+                       = %(handle)s)))
 
 -- name: instagram_today
 -- The client's Instagram posts of one Jakarta day with what the user did on each: liked (his
