@@ -110,21 +110,21 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
                    || '⚠️❌ *Belum Update Username ' || pl.label || ':* '
                    || id_number(coalesce(s.belum_username, 0)) || E' pers\n\n'
                    || '🔥 *Top 5 ' || pl.unit_title || E':*\n'
-                   || coalesce(t.top5, 'Tidak ada data.') || E'\n\n'
+                   || coalesce(cicero_numbered_list(t.ranked, 5), 'Tidak ada data.') || E'\n\n'
                    || '❄️ *Bottom 5 ' || pl.unit_title || E':*\n'
-                   || coalesce(t.bottom5, 'Tidak ada data.') || E'\n\n'
+                   || coalesce(cicero_numbered_list(t.ranked, 5, true), 'Tidak ada data.') || E'\n\n'
                    || E'*Rekap per Satker:*\n'
-                   || coalesce(t.blocks, '-') || E'\n\n'
+                   || coalesce(cicero_numbered_list(t.blocks), '-') || E'\n\n'
                    || 'Terimakasih.'
                END
           FROM (SELECT date '2000-01-01' + g AS report_date FROM generate_series(0, 36889) AS g) d
          CROSS JOIN clients c
          CROSS JOIN LATERAL (VALUES
                 ('instagram', 'ig', 1, c.client_insta_status, 'Instagram',
-                 '📋 *Rekap Akumulasi Likes Instagram*', 'Likes', 'likes'),
+                 '📋 *Rekap Akumulasi Likes Instagram*', 'Likes'),
                 ('tiktok', 'tiktok', 2, c.client_tiktok_status, 'TikTok',
-                 '📋 *Rekap Akumulasi Komentar TikTok*', 'Komentar', 'komentar'))
-               AS pl(platform, key, message_order, enabled, label, title, unit_title, unit)
+                 '📋 *Rekap Akumulasi Komentar TikTok*', 'Komentar'))
+               AS pl(platform, key, message_order, enabled, label, title, unit_title)
           LEFT JOIN (SELECT p.report_date, p.client_id, 'instagram' AS platform,
                             count(*)::integer AS posts,
                             string_agg('https://www.instagram.com/p/' || p.shortcode, E'\n'
@@ -146,35 +146,26 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
           LEFT JOIN report_client_day s
                  ON s.report_date = d.report_date AND s.client_id = c.client_id
                 AND s.platform = pl.platform
-          LEFT JOIN LATERAL (
-                SELECT string_agg(x.rank_top || '. ' || x.user_client_name || ' – '
-                                  || id_number(x.done_total) || ' ' || pl.unit, E'\n'
-                                  ORDER BY x.rank_top) FILTER (WHERE x.rank_top <= 5) AS top5,
-                       string_agg(x.rank_bottom || '. ' || x.user_client_name || ' – '
-                                  || id_number(x.done_total) || ' ' || pl.unit, E'\n'
-                                  ORDER BY x.rank_bottom) FILTER (WHERE x.rank_bottom <= 5) AS bottom5,
-                       string_agg(x.rank_block || '. *' || x.user_client_name || E'*\n'
-                                  || 'Jumlah Personil: ' || id_number(x.users) || E' pers\n'
-                                  || '✅ Sudah: ' || id_number(x.sudah) || ' pers (lengkap '
-                                  || id_number(x.lengkap) || ', kurang ' || id_number(x.kurang) || E')\n'
-                                  || '❌ Belum: ' || id_number(x.belum + x.belum_username) || E' pers\n'
-                                  || '⚠️❌ Belum Update Username: ' || id_number(x.belum_username) || ' pers',
-                                  E'\n' ORDER BY x.rank_block) AS blocks
-                  FROM (SELECT sd.*,
-                               CASE WHEN sd.user_client_id = c.client_id THEN NULL
-                                    ELSE row_number() OVER (
-                                        PARTITION BY sd.user_client_id = c.client_id
-                                        ORDER BY sd.done_total DESC, sd.user_client_name) END AS rank_top,
-                               CASE WHEN sd.user_client_id = c.client_id THEN NULL
-                                    ELSE row_number() OVER (
-                                        PARTITION BY sd.user_client_id = c.client_id
-                                        ORDER BY sd.done_total, sd.user_client_name) END AS rank_bottom,
-                               row_number() OVER (
-                                   ORDER BY sd.user_client_id = c.client_id DESC, sd.sudah DESC,
-                                            sd.users DESC, sd.user_client_name) AS rank_block
-                          FROM report_satker_day sd
-                         WHERE sd.report_date = d.report_date AND sd.client_id = c.client_id
-                           AND sd.platform = pl.platform) x) t ON true
+          LEFT JOIN (SELECT sd.report_date, sd.client_id, sd.platform,
+                            array_agg(sd.user_client_name || ' – ' || id_number(sd.done_total) || ' '
+                                      || CASE sd.platform WHEN 'instagram' THEN 'likes' ELSE 'komentar' END
+                                      ORDER BY sd.done_total DESC, sd.user_client_name)
+                                FILTER (WHERE sd.user_client_id <> sd.client_id) AS ranked,
+                            array_agg('*' || sd.user_client_name || E'*\n'
+                                      || 'Jumlah Personil: ' || id_number(sd.users) || E' pers\n'
+                                      || '✅ Sudah: ' || id_number(sd.sudah) || ' pers (lengkap '
+                                      || id_number(sd.lengkap) || ', kurang ' || id_number(sd.kurang)
+                                      || E')\n'
+                                      || '❌ Belum: ' || id_number(sd.belum + sd.belum_username)
+                                      || E' pers\n'
+                                      || '⚠️❌ Belum Update Username: ' || id_number(sd.belum_username)
+                                      || ' pers'
+                                      ORDER BY sd.user_client_id = sd.client_id DESC, sd.sudah DESC,
+                                               sd.users DESC, sd.user_client_name) AS blocks
+                       FROM report_satker_day sd
+                      GROUP BY sd.report_date, sd.client_id, sd.platform) t
+                 ON t.report_date = d.report_date AND t.client_id = c.client_id
+                AND t.platform = pl.platform
          WHERE c.client_status
            AND lower(c.client_type) = 'direktorat'
            AND pl.enabled IS NOT FALSE

@@ -169,3 +169,21 @@ AS $$ SELECT coalesce(array_position(
 CREATE OR REPLACE FUNCTION cicero_person_label(title text, nama text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT btrim(coalesce(btrim(title), '') || ' ' || coalesce(btrim(nama), '')) $$;
+
+-- ---------------------------------------------------------------- lists
+-- '1. a\n2. b ...' of the first lim items, or (from_end) of the last lim items, last first
+-- (the "Bottom 5" of a list ranked best first). NULL for an empty list.
+CREATE OR REPLACE FUNCTION cicero_numbered_list(items text[], lim integer DEFAULT NULL,
+                                                from_end boolean DEFAULT false) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT string_agg(i || '. ' || CASE WHEN from_end THEN items[cardinality(items) + 1 - i]
+                                          ELSE items[i] END, E'\n' ORDER BY i)
+        FROM generate_series(1, least(cardinality(items), coalesce(lim, cardinality(items)))) AS i $$;
+
+-- A caption on one line, cut to max_len characters with '…'; '(tanpa caption)' when empty.
+CREATE OR REPLACE FUNCTION cicero_caption(caption text, max_len integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN c IS NULL OR c = '' THEN '(tanpa caption)'
+                  WHEN length(c) > max_len THEN rtrim(left(c, max_len)) || '…'
+                  ELSE c END
+        FROM (SELECT btrim(regexp_replace(caption, '\s+', ' ', 'g')) AS c) s $$;

@@ -194,6 +194,24 @@ AS $$ SELECT coalesce(array_position(
 CREATE OR REPLACE FUNCTION cicero_person_label(title text, nama text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT btrim(coalesce(btrim(title), '') || ' ' || coalesce(btrim(nama), '')) $$;
+
+-- ---------------------------------------------------------------- lists
+-- '1. a\n2. b ...' of the first lim items, or (from_end) of the last lim items, last first
+-- (the "Bottom 5" of a list ranked best first). NULL for an empty list.
+CREATE OR REPLACE FUNCTION cicero_numbered_list(items text[], lim integer DEFAULT NULL,
+                                                from_end boolean DEFAULT false) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT string_agg(i || '. ' || CASE WHEN from_end THEN items[cardinality(items) + 1 - i]
+                                          ELSE items[i] END, E'\n' ORDER BY i)
+        FROM generate_series(1, least(cardinality(items), coalesce(lim, cardinality(items)))) AS i $$;
+
+-- A caption on one line, cut to max_len characters with '…'; '(tanpa caption)' when empty.
+CREATE OR REPLACE FUNCTION cicero_caption(caption text, max_len integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN c IS NULL OR c = '' THEN '(tanpa caption)'
+                  WHEN length(c) > max_len THEN rtrim(left(c, max_len)) || '…'
+                  ELSE c END
+        FROM (SELECT btrim(regexp_replace(caption, '\s+', ' ', 'g')) AS c) s $$;
 """,
     ),
     (
@@ -522,6 +540,60 @@ SELECT report_date, client_id, client_type, platform, divisi,
 """,
     ),
     (
+        "report_rank_month",
+        r"""
+-- layer: 4
+-- What the monthly Top/Bottom 5 rank, per (month_start, client): org clients rank their
+-- personnel (exception users left out: they are always complete), directorates rank the
+-- satker of their audience. score = likes + comments; line is the text of one list entry.
+CREATE OR REPLACE VIEW report_rank_month AS
+SELECT month_start, client_id, client_type,
+       cicero_person_label(title, nama) AS label,
+       ig_done AS likes, tiktok_done AS comments, ig_done + tiktok_done AS score,
+       cicero_person_label(title, nama) || ' (' || divisi || ' • ' || user_client_name || ') — '
+       || id_number(ig_done) || ' likes, ' || id_number(tiktok_done) || ' komentar' AS line
+  FROM report_user_month
+ WHERE client_type <> 'direktorat' AND NOT exception
+UNION ALL
+SELECT month_start, client_id, client_type,
+       user_client_name,
+       sum(ig_done)::integer, sum(tiktok_done)::integer, sum(ig_done + tiktok_done)::integer,
+       user_client_name || ' — ' || id_number(sum(ig_done)) || ' likes, '
+       || id_number(sum(tiktok_done)) || ' komentar ('
+       || id_percent(sum(ig_done + tiktok_done), sum(ig_posts + tiktok_posts)) || ')'
+  FROM report_user_month
+ WHERE client_type = 'direktorat' AND user_client_id <> client_id
+ GROUP BY month_start, client_id, client_type, user_client_id, user_client_name;
+""",
+    ),
+    (
+        "report_rank_week",
+        r"""
+-- layer: 4
+-- What the weekly Top/Bottom 5 rank, per (week_start, client): org clients rank their
+-- personnel (exception users left out: they are always complete), directorates rank the
+-- satker of their audience. score = likes + comments; line is the text of one list entry.
+CREATE OR REPLACE VIEW report_rank_week AS
+SELECT week_start, client_id, client_type,
+       cicero_person_label(title, nama) AS label,
+       ig_done AS likes, tiktok_done AS comments, ig_done + tiktok_done AS score,
+       cicero_person_label(title, nama) || ' (' || divisi || ' • ' || user_client_name || ') — '
+       || id_number(ig_done) || ' likes, ' || id_number(tiktok_done) || ' komentar' AS line
+  FROM report_user_week
+ WHERE client_type <> 'direktorat' AND NOT exception
+UNION ALL
+SELECT week_start, client_id, client_type,
+       user_client_name,
+       sum(ig_done)::integer, sum(tiktok_done)::integer, sum(ig_done + tiktok_done)::integer,
+       user_client_name || ' — ' || id_number(sum(ig_done)) || ' likes, '
+       || id_number(sum(tiktok_done)) || ' komentar ('
+       || id_percent(sum(ig_done + tiktok_done), sum(ig_posts + tiktok_posts)) || ')'
+  FROM report_user_week
+ WHERE client_type = 'direktorat' AND user_client_id <> client_id
+ GROUP BY week_start, client_id, client_type, user_client_id, user_client_name;
+""",
+    ),
+    (
         "report_satker_day",
         r"""
 -- layer: 4
@@ -656,21 +728,21 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
                    || '⚠️❌ *Belum Update Username ' || pl.label || ':* '
                    || id_number(coalesce(s.belum_username, 0)) || E' pers\n\n'
                    || '🔥 *Top 5 ' || pl.unit_title || E':*\n'
-                   || coalesce(t.top5, 'Tidak ada data.') || E'\n\n'
+                   || coalesce(cicero_numbered_list(t.ranked, 5), 'Tidak ada data.') || E'\n\n'
                    || '❄️ *Bottom 5 ' || pl.unit_title || E':*\n'
-                   || coalesce(t.bottom5, 'Tidak ada data.') || E'\n\n'
+                   || coalesce(cicero_numbered_list(t.ranked, 5, true), 'Tidak ada data.') || E'\n\n'
                    || E'*Rekap per Satker:*\n'
-                   || coalesce(t.blocks, '-') || E'\n\n'
+                   || coalesce(cicero_numbered_list(t.blocks), '-') || E'\n\n'
                    || 'Terimakasih.'
                END
           FROM (SELECT date '2000-01-01' + g AS report_date FROM generate_series(0, 36889) AS g) d
          CROSS JOIN clients c
          CROSS JOIN LATERAL (VALUES
                 ('instagram', 'ig', 1, c.client_insta_status, 'Instagram',
-                 '📋 *Rekap Akumulasi Likes Instagram*', 'Likes', 'likes'),
+                 '📋 *Rekap Akumulasi Likes Instagram*', 'Likes'),
                 ('tiktok', 'tiktok', 2, c.client_tiktok_status, 'TikTok',
-                 '📋 *Rekap Akumulasi Komentar TikTok*', 'Komentar', 'komentar'))
-               AS pl(platform, key, message_order, enabled, label, title, unit_title, unit)
+                 '📋 *Rekap Akumulasi Komentar TikTok*', 'Komentar'))
+               AS pl(platform, key, message_order, enabled, label, title, unit_title)
           LEFT JOIN (SELECT p.report_date, p.client_id, 'instagram' AS platform,
                             count(*)::integer AS posts,
                             string_agg('https://www.instagram.com/p/' || p.shortcode, E'\n'
@@ -692,35 +764,26 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
           LEFT JOIN report_client_day s
                  ON s.report_date = d.report_date AND s.client_id = c.client_id
                 AND s.platform = pl.platform
-          LEFT JOIN LATERAL (
-                SELECT string_agg(x.rank_top || '. ' || x.user_client_name || ' – '
-                                  || id_number(x.done_total) || ' ' || pl.unit, E'\n'
-                                  ORDER BY x.rank_top) FILTER (WHERE x.rank_top <= 5) AS top5,
-                       string_agg(x.rank_bottom || '. ' || x.user_client_name || ' – '
-                                  || id_number(x.done_total) || ' ' || pl.unit, E'\n'
-                                  ORDER BY x.rank_bottom) FILTER (WHERE x.rank_bottom <= 5) AS bottom5,
-                       string_agg(x.rank_block || '. *' || x.user_client_name || E'*\n'
-                                  || 'Jumlah Personil: ' || id_number(x.users) || E' pers\n'
-                                  || '✅ Sudah: ' || id_number(x.sudah) || ' pers (lengkap '
-                                  || id_number(x.lengkap) || ', kurang ' || id_number(x.kurang) || E')\n'
-                                  || '❌ Belum: ' || id_number(x.belum + x.belum_username) || E' pers\n'
-                                  || '⚠️❌ Belum Update Username: ' || id_number(x.belum_username) || ' pers',
-                                  E'\n' ORDER BY x.rank_block) AS blocks
-                  FROM (SELECT sd.*,
-                               CASE WHEN sd.user_client_id = c.client_id THEN NULL
-                                    ELSE row_number() OVER (
-                                        PARTITION BY sd.user_client_id = c.client_id
-                                        ORDER BY sd.done_total DESC, sd.user_client_name) END AS rank_top,
-                               CASE WHEN sd.user_client_id = c.client_id THEN NULL
-                                    ELSE row_number() OVER (
-                                        PARTITION BY sd.user_client_id = c.client_id
-                                        ORDER BY sd.done_total, sd.user_client_name) END AS rank_bottom,
-                               row_number() OVER (
-                                   ORDER BY sd.user_client_id = c.client_id DESC, sd.sudah DESC,
-                                            sd.users DESC, sd.user_client_name) AS rank_block
-                          FROM report_satker_day sd
-                         WHERE sd.report_date = d.report_date AND sd.client_id = c.client_id
-                           AND sd.platform = pl.platform) x) t ON true
+          LEFT JOIN (SELECT sd.report_date, sd.client_id, sd.platform,
+                            array_agg(sd.user_client_name || ' – ' || id_number(sd.done_total) || ' '
+                                      || CASE sd.platform WHEN 'instagram' THEN 'likes' ELSE 'komentar' END
+                                      ORDER BY sd.done_total DESC, sd.user_client_name)
+                                FILTER (WHERE sd.user_client_id <> sd.client_id) AS ranked,
+                            array_agg('*' || sd.user_client_name || E'*\n'
+                                      || 'Jumlah Personil: ' || id_number(sd.users) || E' pers\n'
+                                      || '✅ Sudah: ' || id_number(sd.sudah) || ' pers (lengkap '
+                                      || id_number(sd.lengkap) || ', kurang ' || id_number(sd.kurang)
+                                      || E')\n'
+                                      || '❌ Belum: ' || id_number(sd.belum + sd.belum_username)
+                                      || E' pers\n'
+                                      || '⚠️❌ Belum Update Username: ' || id_number(sd.belum_username)
+                                      || ' pers'
+                                      ORDER BY sd.user_client_id = sd.client_id DESC, sd.sudah DESC,
+                                               sd.users DESC, sd.user_client_name) AS blocks
+                       FROM report_satker_day sd
+                      GROUP BY sd.report_date, sd.client_id, sd.platform) t
+                 ON t.report_date = d.report_date AND t.client_id = c.client_id
+                AND t.platform = pl.platform
          WHERE c.client_status
            AND lower(c.client_type) = 'direktorat'
            AND pl.enabled IS NOT FALSE
@@ -728,11 +791,251 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
   JOIN report_recipient r ON r.client_id = m.client_id;
 """,
     ),
+    (
+        "monthly_report_view",
+        r"""
+-- layer: 5
+-- Monthly report (1st 07:00 for the previous month; domain §3.5): one row per (month_start, message
+-- 'monthly:<CLIENT>', recipient) for every active org or directorate client: IG and TikTok
+-- totals, Top 5 / Bottom 5 personnel (org; exception users left out) or satker (directorate)
+-- by likes + comments (report_rank_month). The producer attaches the .xlsx built from
+-- report_user_day (attachment_name suggests its file name). Directorates: admin_copy = true.
+-- Filter with WHERE month_start = <date>: the date reaches every layer below.
+CREATE OR REPLACE VIEW monthly_report_view AS
+SELECT w.month_start,
+       w.month_start AS period_start,
+       (w.month_start + interval '1 month')::date - 1 AS period_end,
+       'monthly:' || c.client_id AS message_key,
+       c.client_id, c.nama AS client_name, lower(c.client_type) AS client_type,
+       'all' AS platform, 1 AS message_order,
+       r.recipient, r.recipient_raw, r.recipient_role, r.recipient_valid,
+       lower(c.client_type) = 'direktorat' AS admin_copy,
+       'Rekap_Bulanan_' || c.client_id || '_' || w.month_start || '_' || (w.month_start + interval '1 month')::date - 1 || '.xlsx'
+           AS attachment_name,
+       E'📊 *Laporan Bulanan Engagement*\n'
+       || '*' || c.nama || E'*\n'
+       || 'Periode: ' || 'Bulan ' || id_month_year(w.month_start) || ' (' || id_date_dmy(w.month_start) || ' s.d. '
+          || id_date_dmy((w.month_start + interval '1 month')::date - 1) || ')' || E'\n\n'
+       || CASE WHEN coalesce(t.ig_posts, 0) + coalesce(t.tiktok_posts, 0) = 0
+               THEN E'Tidak ada konten tugas pada periode ini.\n'
+               ELSE '*Jumlah personil:* ' || id_number(t.users) || ' '
+                    || CASE WHEN lower(c.client_type) = 'direktorat' THEN 'pers' ELSE 'user' END
+                    || E'\n'
+                    || '📸 *Instagram:* ' || id_number(t.ig_posts) || E' konten\n'
+                    || 'Likes personil: ' || id_number(t.ig_done) || ' dari '
+                    || id_number(t.ig_target) || ' (' || id_percent(t.ig_done, t.ig_target)
+                    || E')\n'
+                    || '🎵 *TikTok:* ' || id_number(t.tiktok_posts) || E' konten\n'
+                    || 'Komentar personil: ' || id_number(t.tiktok_done) || ' dari '
+                    || id_number(t.tiktok_target)
+                    || ' (' || id_percent(t.tiktok_done, t.tiktok_target) || E')\n\n'
+                    || '🔥 *5 ' || rl.label || E' Tertinggi*\n'
+                    || coalesce(cicero_numbered_list(k.ranked, 5), 'Tidak ada data.') || E'\n\n'
+                    || '❄️ *5 ' || rl.label || E' Terendah*\n'
+                    || coalesce(cicero_numbered_list(k.ranked, 5, true), 'Tidak ada data.')
+                    || E'\n'
+          END
+       || E'\n📎 Rekap Excel terlampir.\nTerimakasih.' AS summary
+  FROM (SELECT (date '2000-01-01' + make_interval(months => g))::date AS month_start FROM generate_series(0, 1211) AS g) w
+ CROSS JOIN clients c
+ CROSS JOIN LATERAL (SELECT CASE WHEN lower(c.client_type) = 'direktorat' THEN 'Satker'
+                                 ELSE 'Pelaksana' END AS label) rl
+  LEFT JOIN (SELECT e.month_start, e.client_id,
+                    count(*)::integer AS users,
+                    max(e.ig_posts)::integer AS ig_posts,
+                    max(e.tiktok_posts)::integer AS tiktok_posts,
+                    sum(e.ig_done)::integer AS ig_done,
+                    sum(e.ig_posts)::integer AS ig_target,
+                    sum(e.tiktok_done)::integer AS tiktok_done,
+                    sum(e.tiktok_posts)::integer AS tiktok_target
+               FROM report_user_month e
+              GROUP BY e.month_start, e.client_id) t
+         ON t.month_start = w.month_start AND t.client_id = c.client_id
+  LEFT JOIN (SELECT z.month_start, z.client_id,
+                    array_agg(z.line ORDER BY z.score DESC, z.label) AS ranked
+               FROM report_rank_month z
+              GROUP BY z.month_start, z.client_id) k
+         ON k.month_start = w.month_start AND k.client_id = c.client_id
+  JOIN report_recipient r ON r.client_id = c.client_id
+ WHERE c.client_status
+   AND lower(c.client_type) IN ('org', 'direktorat');
+""",
+    ),
+    (
+        "task_delivery_recap_view",
+        r"""
+-- layer: 5
+-- Task delivery recap, "Daftar Tugas" (domain §3.4): one row per (active client with at least
+-- one post on the Jakarta day of as_of, group recipient of that client). Lists the day's IG
+-- and TikTok posts created up to as_of, with their like/comment counts.
+--   task_date      the Jakarta day of as_of
+--   delivered_at   = as_of, the "Pengambilan data" time printed in the header
+--   task_list_hash md5 of the ordered post ids: changes only when the task list changes
+--   content_hash   md5 of the text without its minute-precision "Pengambilan data" line
+-- task_delivery_recap_at(as_of) is the definition (use it with an injectable clock);
+-- task_delivery_recap_view is task_delivery_recap_at(now()).
+CREATE OR REPLACE FUNCTION task_delivery_recap_at(as_of timestamptz)
+RETURNS TABLE (task_date date, delivered_at timestamptz, message_key text, client_id text,
+               client_name text, client_type text, platform text, message_order integer,
+               recipient text, recipient_raw text, recipient_role text, recipient_valid boolean,
+               admin_copy boolean, ig_count integer, tiktok_count integer, task_list_hash text,
+               content_hash text, summary text)
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+SELECT m.task_date, as_of, 'task:' || m.client_id, m.client_id, m.client_name, m.client_type,
+       'all', 1, r.recipient, r.recipient_raw, r.recipient_role, r.recipient_valid, false,
+       m.ig_count, m.tiktok_count, m.task_list_hash,
+       md5(m.header || m.body),
+       m.header || E'\n🕒 Pengambilan data: ' || id_datetime_long(as_of) || ' WIB' || m.body
+  FROM (SELECT (as_of AT TIME ZONE 'Asia/Jakarta')::date AS task_date,
+               c.client_id, c.nama AS client_name, lower(coalesce(c.client_type, 'org')) AS client_type,
+               coalesce(ig.n, 0) AS ig_count, coalesce(tt.n, 0) AS tiktok_count,
+               md5(coalesce(ig.ids, '') || '|' || coalesce(tt.ids, '')) AS task_list_hash,
+               '📋 *Daftar Tugas - ' || c.nama || '*' AS header,
+               E'\n\nStatus tugas saat ini:\n'
+               || '📸 Instagram: *' || id_number(coalesce(ig.n, 0)) || E'* konten\n'
+               || '🎵 TikTok: *' || id_number(coalesce(tt.n, 0)) || E'* konten\n\n'
+               || E'📝 *Detail Tugas:*\n'
+               || '📸 *Tugas Instagram (' || id_number(coalesce(ig.n, 0)) || E' konten):*\n'
+               || coalesce(cicero_numbered_list(ig.items), '-') || E'\n\n'
+               || '🎵 *Tugas TikTok (' || id_number(coalesce(tt.n, 0)) || E' konten):*\n'
+               || coalesce(cicero_numbered_list(tt.items), '-') || E'\n\n'
+               || '_Pastikan semua tugas telah dikerjakan dengan baik._' AS body
+          FROM clients c
+          LEFT JOIN (SELECT p.client_id, count(*)::integer AS n,
+                            string_agg(p.shortcode, ',' ORDER BY p.created_at, p.shortcode) AS ids,
+                            array_agg('https://www.instagram.com/p/' || p.shortcode || E'/\n'
+                                      || '   _' || cicero_caption(ip.caption, 60) || E'_\n'
+                                      || '   Upload: '
+                                      || id_datetime_short(coalesce(ip.original_created_at, ip.created_at))
+                                      || E' WIB\n'
+                                      || '   Likes: '
+                                      || CASE WHEN jsonb_typeof(l.likes) = 'array'
+                                              THEN id_number(jsonb_array_length(l.likes)) ELSE '-' END
+                                      || ' | Komentar: '
+                                      || coalesce(id_number(ip.comment_count),
+                                                  CASE WHEN jsonb_typeof(ic.comments) = 'array'
+                                                       THEN id_number(jsonb_array_length(ic.comments)) END,
+                                                  '-')
+                                      ORDER BY p.created_at, p.shortcode) AS items
+                       FROM report_ig_post p
+                       JOIN insta_post ip ON ip.shortcode = p.shortcode
+                       LEFT JOIN insta_like l ON l.shortcode = p.shortcode
+                       LEFT JOIN insta_comment ic ON ic.shortcode = p.shortcode
+                      WHERE p.report_date = (as_of AT TIME ZONE 'Asia/Jakarta')::date
+                        AND p.created_at <= as_of
+                      GROUP BY p.client_id) ig ON ig.client_id = c.client_id
+          LEFT JOIN (SELECT p.client_id, count(*)::integer AS n,
+                            string_agg(p.video_id, ',' ORDER BY p.created_at, p.video_id) AS ids,
+                            array_agg('https://www.tiktok.com/@'
+                                      || coalesce(nullif(ltrim(btrim(pc.client_tiktok), '@'), ''), pc.client_id)
+                                      || '/video/' || p.video_id || E'\n'
+                                      || '   _' || cicero_caption(tp.caption, 60) || E'_\n'
+                                      || '   Upload: '
+                                      || id_datetime_short(coalesce(tp.original_created_at, tp.created_at))
+                                      || E' WIB\n'
+                                      || '   Likes: ' || coalesce(id_number(tp.like_count), '-')
+                                      || ' | Komentar: '
+                                      || coalesce(CASE WHEN jsonb_typeof(k.comments) = 'array'
+                                                       THEN id_number(jsonb_array_length(k.comments)) END,
+                                                  id_number(tp.comment_count), '-')
+                                      ORDER BY p.created_at, p.video_id) AS items
+                       FROM report_tiktok_post p
+                       JOIN tiktok_post tp ON tp.video_id = p.video_id
+                       JOIN clients pc ON pc.client_id = p.client_id
+                       LEFT JOIN tiktok_comment k ON k.video_id = p.video_id
+                      WHERE p.report_date = (as_of AT TIME ZONE 'Asia/Jakarta')::date
+                        AND p.created_at <= as_of
+                      GROUP BY p.client_id) tt ON tt.client_id = c.client_id
+         WHERE c.client_status
+           AND coalesce(ig.n, 0) + coalesce(tt.n, 0) > 0) m
+  JOIN report_recipient r ON r.client_id = m.client_id AND r.recipient_role = 'group'
+$$;
+
+CREATE OR REPLACE VIEW task_delivery_recap_view AS
+SELECT * FROM task_delivery_recap_at(now());
+""",
+    ),
+    (
+        "weekly_report_view",
+        r"""
+-- layer: 5
+-- Weekly report (Monday 07:00 for the previous Monday-Sunday; domain §3.5): one row per (week_start, message
+-- 'weekly:<CLIENT>', recipient) for every active org or directorate client: IG and TikTok
+-- totals, Top 5 / Bottom 5 personnel (org; exception users left out) or satker (directorate)
+-- by likes + comments (report_rank_week). The producer attaches the .xlsx built from
+-- report_user_day (attachment_name suggests its file name). Directorates: admin_copy = true.
+-- Filter with WHERE week_start = <date>: the date reaches every layer below.
+CREATE OR REPLACE VIEW weekly_report_view AS
+SELECT w.week_start,
+       w.week_start AS period_start,
+       w.week_start + 6 AS period_end,
+       'weekly:' || c.client_id AS message_key,
+       c.client_id, c.nama AS client_name, lower(c.client_type) AS client_type,
+       'all' AS platform, 1 AS message_order,
+       r.recipient, r.recipient_raw, r.recipient_role, r.recipient_valid,
+       lower(c.client_type) = 'direktorat' AS admin_copy,
+       'Rekap_Mingguan_' || c.client_id || '_' || w.week_start || '_' || w.week_start + 6 || '.xlsx'
+           AS attachment_name,
+       E'📊 *Laporan Mingguan Engagement*\n'
+       || '*' || c.nama || E'*\n'
+       || 'Periode: ' || id_day_name(w.week_start) || ', ' || id_date_dmy(w.week_start) || ' s.d. '
+          || id_day_name(w.week_start + 6) || ', ' || id_date_dmy(w.week_start + 6) || E'\n\n'
+       || CASE WHEN coalesce(t.ig_posts, 0) + coalesce(t.tiktok_posts, 0) = 0
+               THEN E'Tidak ada konten tugas pada periode ini.\n'
+               ELSE '*Jumlah personil:* ' || id_number(t.users) || ' '
+                    || CASE WHEN lower(c.client_type) = 'direktorat' THEN 'pers' ELSE 'user' END
+                    || E'\n'
+                    || '📸 *Instagram:* ' || id_number(t.ig_posts) || E' konten\n'
+                    || 'Likes personil: ' || id_number(t.ig_done) || ' dari '
+                    || id_number(t.ig_target) || ' (' || id_percent(t.ig_done, t.ig_target)
+                    || E')\n'
+                    || '🎵 *TikTok:* ' || id_number(t.tiktok_posts) || E' konten\n'
+                    || 'Komentar personil: ' || id_number(t.tiktok_done) || ' dari '
+                    || id_number(t.tiktok_target)
+                    || ' (' || id_percent(t.tiktok_done, t.tiktok_target) || E')\n\n'
+                    || '🔥 *5 ' || rl.label || E' Tertinggi*\n'
+                    || coalesce(cicero_numbered_list(k.ranked, 5), 'Tidak ada data.') || E'\n\n'
+                    || '❄️ *5 ' || rl.label || E' Terendah*\n'
+                    || coalesce(cicero_numbered_list(k.ranked, 5, true), 'Tidak ada data.')
+                    || E'\n'
+          END
+       || E'\n📎 Rekap Excel terlampir.\nTerimakasih.' AS summary
+  FROM (SELECT date '2000-01-03' + 7 * g AS week_start FROM generate_series(0, 5270) AS g) w
+ CROSS JOIN clients c
+ CROSS JOIN LATERAL (SELECT CASE WHEN lower(c.client_type) = 'direktorat' THEN 'Satker'
+                                 ELSE 'Pelaksana' END AS label) rl
+  LEFT JOIN (SELECT e.week_start, e.client_id,
+                    count(*)::integer AS users,
+                    max(e.ig_posts)::integer AS ig_posts,
+                    max(e.tiktok_posts)::integer AS tiktok_posts,
+                    sum(e.ig_done)::integer AS ig_done,
+                    sum(e.ig_posts)::integer AS ig_target,
+                    sum(e.tiktok_done)::integer AS tiktok_done,
+                    sum(e.tiktok_posts)::integer AS tiktok_target
+               FROM report_user_week e
+              GROUP BY e.week_start, e.client_id) t
+         ON t.week_start = w.week_start AND t.client_id = c.client_id
+  LEFT JOIN (SELECT z.week_start, z.client_id,
+                    array_agg(z.line ORDER BY z.score DESC, z.label) AS ranked
+               FROM report_rank_week z
+              GROUP BY z.week_start, z.client_id) k
+         ON k.week_start = w.week_start AND k.client_id = c.client_id
+  JOIN report_recipient r ON r.client_id = c.client_id
+ WHERE c.client_status
+   AND lower(c.client_type) IN ('org', 'direktorat');
+""",
+    ),
 ]
 
 DOWNGRADE = r"""
+DROP VIEW IF EXISTS weekly_report_view;
+DROP VIEW IF EXISTS task_delivery_recap_view;
+DROP VIEW IF EXISTS monthly_report_view;
 DROP VIEW IF EXISTS daily_report_view;
 DROP VIEW IF EXISTS report_satker_day;
+DROP VIEW IF EXISTS report_rank_week;
+DROP VIEW IF EXISTS report_rank_month;
 DROP VIEW IF EXISTS report_division_day;
 DROP VIEW IF EXISTS report_client_day;
 DROP VIEW IF EXISTS report_user_week;
@@ -744,11 +1047,13 @@ DROP VIEW IF EXISTS report_recipient;
 DROP VIEW IF EXISTS report_ig_post;
 DROP VIEW IF EXISTS report_audience;
 DROP FUNCTION IF EXISTS cicero_attendance_status(integer,integer,boolean,boolean,text);
+DROP FUNCTION IF EXISTS cicero_caption(text,integer);
 DROP FUNCTION IF EXISTS cicero_division_rank(text);
 DROP FUNCTION IF EXISTS cicero_engagement_username(text);
 DROP FUNCTION IF EXISTS cicero_group_id(text);
 DROP FUNCTION IF EXISTS cicero_ig_handle(text);
 DROP FUNCTION IF EXISTS cicero_jabatan_rank(text);
+DROP FUNCTION IF EXISTS cicero_numbered_list(text[],integer,boolean);
 DROP FUNCTION IF EXISTS cicero_pangkat_rank(text);
 DROP FUNCTION IF EXISTS cicero_person_label(text,text);
 DROP FUNCTION IF EXISTS cicero_split_list(text);
@@ -765,6 +1070,7 @@ DROP FUNCTION IF EXISTS id_number(bigint);
 DROP FUNCTION IF EXISTS id_percent(numeric,numeric);
 DROP FUNCTION IF EXISTS id_time(timestamp with time zone);
 DROP FUNCTION IF EXISTS jakarta_date(timestamp with time zone);
+DROP FUNCTION IF EXISTS task_delivery_recap_at(timestamp with time zone);
 """
 
 
