@@ -23,20 +23,17 @@ from outbox.db import REPO_ROOT
 from producers.complaints.answer import compose_answer, number
 from producers.complaints.intake import JOB as INTAKE
 from producers.complaints.intake import NRP_REQUEST
-from producers.job import JobContext, JobSpec
 from producers.jobs.complaint_response import JOB as RESPONSE
+from producers.runner import run_slot, run_unslotted
 from tests.complaint_corpus import CASES
 from tests.test_complaint_answer import NOW, client, expected_likes, operator_jids, seed, user
 
 CHAT = "6281277778888@s.whatsapp.net"
 GROUP = "120363099999999999@g.us"
 STRANGER = "6281211110000@s.whatsapp.net"
+GATEWAY_NUMBER = "0812-9000-0001"
+GATEWAY_JID = "6281290000001@s.whatsapp.net"
 OTHER_SYSTEM = "6281233330000@s.whatsapp.net"
-
-
-def run(conn: psycopg.Connection[Any], spec: JobSpec) -> None:
-    with conn.transaction():
-        spec.run(JobContext(conn=conn, job=spec.name, slot=NOW, now=NOW))
 
 
 def rows(conn: psycopg.Connection[Any], sql: str) -> list[dict[str, Any]]:
@@ -61,11 +58,11 @@ def test_inbound_complaint_is_answered_through_the_gateway(
     ])
     missing_nrp = next(c for c in CASES if c.name == "missing_nrp").text
     chatter = next(c for c in CASES if c.name == "chatter_greeting").text
-    for message_id, chat, text in (("A1", CHAT, complaint_text), ("A2", GROUP, missing_nrp),
-                                   ("A3", CHAT, chatter)):
+    for message_id, chat, sender, text in (
+            ("A1", CHAT, CHAT, complaint_text), ("A2", GROUP, STRANGER, missing_nrp),
+            ("A3", CHAT, CHAT, chatter), ("A4", GROUP, GATEWAY_JID, complaint_text)):
         conn.execute("INSERT INTO wa_inbox (chat, sender, wa_message_id, text) "
-                     "VALUES (%s, %s, %s, %s)", (chat, STRANGER if chat == GROUP else chat,
-                                                 message_id, text))
+                     "VALUES (%s, %s, %s, %s)", (chat, sender, message_id, text))
     # The redelivery of A1 is stored once.
     conn.execute("INSERT INTO wa_inbox (chat, sender, wa_message_id, text) VALUES (%s, %s, %s, %s)"
                  " ON CONFLICT (session_name, wa_message_id) DO NOTHING",
@@ -75,8 +72,11 @@ def test_inbound_complaint_is_answered_through_the_gateway(
     conn.execute("INSERT INTO complaint_queue (complainant, response_template) VALUES (%s, %s)",
                  (OTHER_SYSTEM, template))
 
-    run(conn, INTAKE)
-    run(conn, RESPONSE)
+    # As the scheduler runs them: intake woken by NOTIFY wa_inbox, the response job at a slot.
+    woken = run_unslotted(conn, INTAKE, now=NOW, gateway_whatsapp=(GATEWAY_NUMBER,))
+    assert woken.status == "done" and woken.result is not None
+    assert woken.result.detail == "complaints=1 nrp_requests=1 ignored=2 errors=0"
+    assert run_slot(conn, RESPONSE, NOW, now=NOW).status == "done"
 
     jsonl = tmp_path / "sends.jsonl"
     env = {k: v for k, v in os.environ.items()
@@ -117,7 +117,8 @@ def test_inbound_complaint_is_answered_through_the_gateway(
     assert {d["delivery_state"] for d in delivery} == {"answered"}
     assert len(delivery) == 2
     inbox = rows(conn, "SELECT wa_message_id, process_result FROM wa_inbox ORDER BY id")
-    assert [i["wa_message_id"] for i in inbox] == ["A1", "A2", "A3"]
+    assert [i["wa_message_id"] for i in inbox] == ["A1", "A2", "A3", "A4"]
     assert inbox[0]["process_result"] == f"complaint {parsed['id']}"
     assert inbox[1]["process_result"].startswith("nrp_requested outbox ")
     assert inbox[2]["process_result"] == "ignored: not a complaint"
+    assert inbox[3]["process_result"] == "ignored: own number"

@@ -206,9 +206,9 @@ def process_inbox(conn: psycopg.Connection[Any], *, gateway_whatsapp: Iterable[s
 
 def run(ctx: JobContext) -> JobResult:
     tally = process_inbox(ctx.conn, gateway_whatsapp=ctx.gateway_whatsapp)
-    if tally.complaints or tally.nrp_requests or tally.errors:
-        log.info("complaint intake: %s", tally.detail())
-    return JobResult(enqueued=tally.nrp_requests, skipped=tally.errors, detail=tally.detail())
+    busy = bool(tally.complaints or tally.nrp_requests or tally.errors or tally.ignored)
+    return JobResult(enqueued=tally.nrp_requests, skipped=tally.errors,
+                     detail=tally.detail() if busy else None)
 
 
 JOB = JobSpec(
