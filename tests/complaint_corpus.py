@@ -152,6 +152,13 @@ Rincian Kendala:
     Case("emphasised_issue", "Pesan Komplain\nNRP: 75020201\nKendala\n"
          "_Sudah melaksanakan IG belum terdata_", "complaint", "75020201",
          issues=("Sudah melaksanakan IG belum terdata",), keys=(IG,)),
+    Case("header_with_trailing_words", "Pesan Komplain\nNRP: 75020201\n"
+         "Kendala yang dialami saat ini :\n👉 Sudah melaksanakan IG belum terdata\n"
+         "✅ terabsen kurang", "complaint", "75020201",
+         issues=("Sudah melaksanakan IG belum terdata", "terabsen kurang"), keys=(IG, LESS)),
+    Case("kendala_saya_header", "NRP: 75020201\nNama/Pangkat: BRIPKA BUDI\nKendala saya:\n"
+         "▶️ status belum melaksanakan", "complaint", "75020201", "BRIPKA BUDI",
+         issues=("status belum melaksanakan",), keys=(FLAG,)),
     Case("tercatat_variant_no_platform", "Pesan Komplain\nNRP: 75020201\nKendala\n"
          "- sudah melaksanakan tapi tidak tercatat", "complaint", "75020201",
          issues=("sudah melaksanakan tapi tidak tercatat",), keys=(FLAG,)),

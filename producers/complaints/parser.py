@@ -24,11 +24,11 @@ Rules (a superset of the old ``parseComplaintMessage``):
   (``Instagram sudah like: belum terdata`` is not a field). A handle field whose value has
   several words is not a field (``IG: sudah like belum terdata`` stays an issue line).
   Pangkat, Jabatan, Satfung, Divisi, No HP/WA lines are known fields that are ignored.
-- Issue-section headers: ``Kendala``, ``Rincian|Detail|Uraian|Keterangan|Deskripsi Kendala``,
-  ``Kendala yang dihadapi|dialami``, ``Kendala berikut`` (any case, list prefixes and a trailing
-  colon allowed). Text after the header's colon (``Kendala: sudah like ...``) is the first issue.
+- Issue-section headers: ``Kendala`` (also ``Kendalanya``, ``Kendala saya``),
+  ``Rincian|Detail|Uraian|Keterangan|Deskripsi Kendala ...``, ``Kendala yang dihadapi|dialami
+  ...``, ``Kendala berikut`` (any case, list prefixes and a trailing colon allowed). Text after the header's colon (``Kendala: sudah like ...``) is the first issue.
 - Every other non-empty line after the header is an issue; bullets (``-`` ``•`` ``●`` ``*``
-  ``▪`` ``>``) and numbering (``1)`` ``2.``) are stripped. With a ``Pesan Komplain`` line but no
+  ``▪`` ``>`` ``✅`` ``👉`` ...) and numbering (``1)`` ``2.``) are stripped. With a ``Pesan Komplain`` line but no
   header, the non-field lines after ``Pesan Komplain`` are the issues.
 - At most :data:`MAX_ISSUES` issue lines of at most :data:`MAX_ISSUE_CHARS` characters are kept;
   only the first :data:`MAX_PARSE_CHARS` characters of a message are parsed.
@@ -88,7 +88,8 @@ class ParsedComplaint:
 # ---------------------------------------------------------------------------- normalisation
 _INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _LIST_PREFIX = re.compile(
-    r"^(?:[•●○◦▪▫■□➤►▶>*\-–—+]+\s*|\d{1,3}\s*(?:\)|\.(?!\d))\s*|\(\d{1,3}\)\s*)"
+    r"^(?:[•●○◦▪▫■□➤►▶▸➡⁃>*\-–—+✅✔☑👉\ufe0f]+\s*|\d{1,3}\s*(?:\)|\.(?!\d))\s*"
+    r"|\(\d{1,3}\)\s*)"
 )
 _EMPHASIS = re.compile(r"[*_~`]+")
 _SPACES = re.compile(r"\s+")
@@ -194,8 +195,9 @@ def parse_field(line: str) -> tuple[str, str] | None:
 
 # ---------------------------------------------------------------------------- headers
 _ISSUE_HEADER = re.compile(
-    r"(?:(?:rincian|detail|detil|uraian|keterangan|deskripsi)\s+)?kendala"
-    r"(?:\s+(?:yang\s+(?:saya\s+|kami\s+)?(?:dihadapi|dialami|hadapi|alami)|berikut|nya))?"
+    r"(?:rincian|detail|detil|uraian|keterangan|deskripsi)\s+kendala\b.*"
+    r"|kendala(?:nya)?\s+yang\s+(?:saya\s+|kami\s+)?(?:dihadapi|dialami|hadapi|alami)\b.*"
+    r"|kendala(?:nya)?(?:\s+(?:berikut|saya|kami))?"
 )
 _MARKER = re.compile(r"(?:pesan\s+)?(?:komplain|complain|komplin)\b.*")
 
