@@ -48,10 +48,10 @@ def number(value: int | float) -> str:
 
 
 def percent(part: int, whole: int) -> str:
-    """``3, 4`` → ``75%``; ``1, 3`` → ``33,33%``; an empty whole → ``0%``."""
+    """``3, 4`` → ``75%``; ``1, 3`` → ``33,3%`` (as the views' ``id_percent``); none → ``0%``."""
     if whole <= 0:
         return "0%"
-    return number(round(part * 100 / whole, 2)) + "%"
+    return number(round(part * 100 / whole, 1)) + "%"
 
 
 def time_hm(moment: datetime) -> str:

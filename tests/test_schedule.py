@@ -119,7 +119,7 @@ def test_indonesian_formatting() -> None:
     assert indonesian.number(1234) == "1.234"
     assert indonesian.number(1234567) == "1.234.567"
     assert indonesian.number(12.5) == "12,5"
-    assert indonesian.percent(1, 3) == "33,33%"
+    assert indonesian.percent(1, 3) == "33,3%"
     assert indonesian.percent(0, 0) == "0%"
     assert indonesian.day_name(date(2026, 11, 22)) == "Minggu"
     assert indonesian.month_name(8) == "Agustus"

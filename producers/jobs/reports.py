@@ -92,10 +92,7 @@ USER_DAYS: LiteralString = (
     "SELECT * FROM report_user_day WHERE client_id = %(client)s"
     " AND report_date BETWEEN %(start)s AND %(end)s"
     " ORDER BY user_client_id, divisi, nama, report_date")
-AUDIENCE: LiteralString = (
-    "SELECT a.*, c.nama AS user_client_name FROM report_audience a"
-    " LEFT JOIN clients c ON c.client_id = a.user_client_id"
-    " WHERE a.client_id = %(client)s")
+AUDIENCE: LiteralString = "SELECT * FROM report_audience WHERE client_id = %(client)s"
 
 
 def caption(kind: ReportKind, client_name: str, period: Period) -> str:

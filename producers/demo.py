@@ -1,0 +1,256 @@
+"""``make demo`` / ``python -m producers.demo``: one simulated day, end to end.
+
+1. a PostgreSQL: the embedded one (database ``cicero_demo``, recreated each run) unless
+   ``DATABASE_URL`` is set (then that database is used as is and must hold no Cicero clients);
+2. the migrations, then the sample data (``producers.sample_data.generate``) for the month
+   before the simulated day and the day itself;
+3. the scheduler over the simulated day (default Monday 1 June 2026, so the daily, weekly and
+   monthly reports all run at 07:00): its clock is injected and moved from slot to slot, each
+   job runs at its slots exactly as in production (``producer_run`` + the outbox in one
+   transaction), nothing sleeps;
+4. the gateway, as a subprocess: ``python -m gateway --once`` with ``WA_TRANSPORT=jsonl:...``
+   and ``WA_PACING=off`` (nothing goes to WhatsApp); if it cannot run, the demo says so and
+   shows what is queued instead (no send is faked);
+5. a summary: the runs per job, the messages per type and status, one example of each message
+   type, and the ``.xlsx`` recaps written to ``demo-output/xlsx/``.
+
+Options: ``--day YYYY-MM-DD``, ``--provinces N``, ``--out DIR``, ``--seed N``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from outbox import devdb, migrate
+from outbox.config import EnvReader
+from outbox.db import REPO_ROOT
+from outbox.errors import ConfigError
+from outbox.logs import configure_logging
+from producers import registry
+from producers.config import producer_settings
+from producers.schedule import JAKARTA, Cron
+from producers.scheduler import Scheduler, connect_producer
+
+log = logging.getLogger("producers.demo")
+
+DEFAULT_DAY = date(2026, 6, 1)  # a Monday and the 1st: every job has a slot that day
+DEMO_DB = "cicero_demo"
+GATEWAY_TIMEOUT = 90.0
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m producers.demo", description=__doc__.split(
+        "\n\n")[0])
+    parser.add_argument("--day", type=date.fromisoformat, default=DEFAULT_DAY,
+                        help="the simulated Jakarta day (default 2026-06-01)")
+    parser.add_argument("--provinces", type=int, default=1, help="sample data size (default 1)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "demo-output")
+    return parser
+
+
+def database(env: dict[str, str]) -> str:
+    url = env.get("DATABASE_URL", "").strip()
+    if url:
+        say(f"database: DATABASE_URL (used as is) {url.split('@')[-1]}")
+        return url
+    server = devdb.server_url("demo", env_var=None)
+    url = devdb.create_database(server, DEMO_DB, drop_first=True)
+    say(f"database: embedded PostgreSQL, fresh database {DEMO_DB!r}")
+    return url
+
+
+def load_sample_data(url: str, day: date, provinces: int, seed: int) -> str:
+    try:
+        sample = importlib.import_module("producers.sample_data")
+    except ImportError as exc:
+        raise SystemExit(f"demo: producers.sample_data is not available ({exc})") from exc
+    start = (day.replace(day=1) - timedelta(days=1)).replace(day=1)  # the previous month
+    days = (day - start).days + 1
+    with psycopg.connect(url, autocommit=True) as conn:
+        clients = conn.execute("SELECT count(*) FROM clients").fetchone()
+        if clients is not None and clients[0]:
+            raise SystemExit("demo: the database already holds Cicero clients; point "
+                             "DATABASE_URL at an empty database (or unset it)")
+        result = sample.generate(conn, provinces=provinces, start=start, days=days, seed=seed)
+    return f"{start.isoformat()} .. {day.isoformat()} ({days} days): {result}"
+
+
+def add_complaints(url: str, day: date) -> None:
+    """Two queued complaints with ready answers and one inbound complaint message."""
+    at = datetime.combine(day, datetime.min.time(), JAKARTA) + timedelta(hours=9, minutes=12)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO complaint_queue (complainant, response_template, created_at) VALUES "
+            "('081234500001', 'Terima kasih, laporan Anda sudah kami terima dan tindak lanjuti.',"
+            " %(at)s), ('nomor-salah', 'Balasan ke nomor yang tidak valid', %(at)s)", {"at": at})
+        nrp = conn.execute('SELECT user_id, whatsapp FROM "user" WHERE status '
+                           "AND whatsapp IS NOT NULL ORDER BY user_id LIMIT 1").fetchone()
+        if nrp is not None:
+            text = (f"Pesan Komplain\nNRP: {nrp[0]}\nNama: Pelapor Demo\n\nKendala:\n"
+                    "- Sudah melaksanakan like instagram tapi belum terdata")
+            conn.execute("INSERT INTO wa_inbox (chat, sender, wa_message_id, text, received_at) "
+                         "VALUES (%(chat)s, %(chat)s, 'demo-complaint-1', %(text)s, %(at)s)",
+                         {"chat": f"{nrp[1]}@s.whatsapp.net" if nrp[1] else "6281234500002",
+                          "text": text, "at": at})
+
+
+def simulate_day(url: str, day: date, env: dict[str, str]) -> list[Any]:
+    specs = registry.base_specs()
+    reader = EnvReader({**env, "DATABASE_URL": url})
+    settings = producer_settings(reader, specs)
+    reader.finish()
+    specs = registry.configured_specs(settings, specs)
+    jobs = registry.scheduled(settings, specs)
+    start = datetime.combine(day, datetime.min.time(), JAKARTA)
+    end = start + timedelta(days=1) - timedelta(minutes=1)
+    moments = sorted({s for job in jobs for s in job.cron.slots(start, end)} | {start})
+    scheduler = Scheduler(lambda: connect_producer(url, "cicero-producers-demo"), jobs,
+                          admin_whatsapp=settings.admin_whatsapp or ("0811-0000-1111",),
+                          gateway_whatsapp=settings.gateway_whatsapp)
+    say(f"jobs: {', '.join(f'{j.name} ({j.cron.expression})' for j in jobs)}")
+    outcomes: list[Any] = []
+    try:
+        outcomes.extend(scheduler.start(start - timedelta(microseconds=1)))
+        for moment in moments:
+            outcomes.extend(scheduler.tick(moment))
+    finally:
+        scheduler.close()
+    return outcomes
+
+
+def run_gateway(url: str, out: Path, env: dict[str, str]) -> tuple[bool, str]:
+    sends = out / "sends.jsonl"
+    sends.unlink(missing_ok=True)
+    gw_env = {**env, "DATABASE_URL": url, "WA_TRANSPORT": f"jsonl:{sends}", "WA_PACING": "off",
+              "LOG_LEVEL": "warning"}
+    try:
+        proc = subprocess.run([sys.executable, "-m", "gateway", "--once"], cwd=REPO_ROOT,
+                              env=gw_env, capture_output=True, text=True,
+                              timeout=GATEWAY_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return False, f"the gateway did not finish within {GATEWAY_TIMEOUT:.0f}s"
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
+        return False, f"python -m gateway --once exited with {proc.returncode}:\n{tail}"
+    return True, str(sends)
+
+
+def write_attachments(url: str, out: Path) -> list[Path]:
+    folder = out / "xlsx"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.xlsx"):
+        old.unlink()
+    written = []
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT DISTINCT ON (attachment_name) attachment_name, attachment FROM wa_outbox "
+            "WHERE attachment IS NOT NULL ORDER BY attachment_name, id").fetchall()
+    for name, data in rows:
+        path = folder / Path(name).name
+        path.write_bytes(bytes(data))
+        written.append(path)
+    return written
+
+
+def summary(url: str, outcomes: Sequence[Any], sends: Path | None) -> None:
+    by_job: dict[str, dict[str, int]] = {}
+    for outcome in outcomes:
+        counts = by_job.setdefault(outcome.job, {})
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    say("\n== producer runs (simulated day) ==")
+    for job, counts in sorted(by_job.items()):
+        say(f"  {job:22} " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    with psycopg.connect(url) as conn:
+        say("\n== wa_outbox by type and status ==")
+        for row in conn.execute(
+                "SELECT type, status, count(*), count(attachment) FROM wa_outbox "
+                "GROUP BY type, status ORDER BY type, status").fetchall():
+            say(f"  {row[0]:22} {row[1]:10} {row[2]:6} messages"
+                + (f" ({row[3]} with .xlsx)" if row[3] else ""))
+        say("\n== complaints ==")
+        for row in conn.execute("SELECT complaint_id, complainant, delivery_state FROM "
+                                "complaint_delivery ORDER BY complaint_id").fetchall():
+            say(f"  complaint {row[0]} from {row[1]}: {row[2]}")
+        say("\n== one message of each type (what would have been sent) ==")
+        for row in conn.execute(
+                "SELECT DISTINCT ON (type) type, recipient, content, attachment_name "
+                "FROM wa_outbox ORDER BY type, (attachment IS NULL) DESC, id").fetchall():
+            lines = row[2].splitlines()
+            shown = "\n    ".join(lines[:14]) + ("\n    ..." if len(lines) > 14 else "")
+            say(f"--- {row[0]} -> {row[1]}" + (f" [{row[3]}]" if row[3] else ""))
+            say(f"    {shown}")
+    if sends is not None and sends.exists():
+        lines = sends.read_text(encoding="utf-8").splitlines()
+        kinds: dict[str, int] = {}
+        for line in lines:
+            kind = json.loads(line).get("kind", "?")
+            kinds[kind] = kinds.get(kind, 0) + 1
+        say(f"\n== gateway (jsonl transport) ==\n  {len(lines)} sends written to {sends}: "
+            + ", ".join(f"{k}={v}" for k, v in sorted(kinds.items())))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    env = dict(os.environ)
+    configure_logging(env.get("LOG_LEVEL", "warning"), env.get("LOG_FORMAT", "text"))
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in ("DAILY_REPORT_CRON", "WEEKLY_REPORT_CRON", "MONTHLY_REPORT_CRON"):
+        value = env.get(name, "")
+        if value and value.strip().lower() != "off" and not Cron(value).is_slot(
+                datetime.combine(args.day, datetime.min.time(), JAKARTA)
+                + timedelta(hours=7)):
+            say(f"note: {name}={value!r} (the simulated day shows the defaults best)")
+    url = database(env)
+    migrate.upgrade(url)
+    say("migrated to head")
+    say(f"sample data: {load_sample_data(url, args.day, args.provinces, args.seed)}")
+    add_complaints(url, args.day)
+    t0 = time.perf_counter()
+    try:
+        outcomes = simulate_day(url, args.day, env)
+    except ConfigError as exc:
+        say(f"demo: {exc}")
+        return 2
+    say(f"simulated {args.day.isoformat()} in {time.perf_counter() - t0:.1f}s "
+        f"({len(outcomes)} slot runs)")
+    ok, detail = run_gateway(url, args.out, env)
+    if ok:
+        sends: Path | None = Path(detail)
+        say("gateway: python -m gateway --once drained the outbox (jsonl transport)")
+    else:
+        sends = None
+        say(f"GATEWAY NOT RUN: {detail}\n(nothing was sent; below is what is queued)")
+    summary(url, outcomes, sends)
+    files = write_attachments(url, args.out)
+    say(f"\n== .xlsx recaps ({len(files)}) in {args.out / 'xlsx'} ==")
+    for path in files[:12]:
+        say(f"  {path.name} ({path.stat().st_size:,} bytes)")
+    if len(files) > 12:
+        say(f"  ... and {len(files) - 12} more")
+    failed = [o for o in outcomes if o.status == "failed"]
+    say(f"\ndemo finished in {time.perf_counter() - started:.1f}s; "
+        f"{len(failed)} failed slot run(s); gateway {'ok' if ok else 'NOT RUN'}")
+    return 0 if ok and not failed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The .xlsx recap layout (domain.md §6.5), read back with openpyxl."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+from openpyxl import load_workbook
+
+from producers import xlsx
+
+
+def rows_for(day: date, satker: str, name: str, users: list[tuple[str, str, int, int]],
+             posts: int) -> list[dict[str, object]]:
+    return [{"report_date": day, "client_id": "DITBINMAS", "user_id": uid,
+             "user_client_id": satker, "user_client_name": name, "title": "BRIPKA",
+             "nama": nama, "divisi": "SAT BINMAS", "ig_posts": posts, "ig_done": done,
+             "tiktok_posts": 1, "tiktok_done": tdone}
+            for uid, nama, done, tdone in users]
+
+
+def test_weekly_layout() -> None:
+    start = date(2026, 11, 16)
+    rows = []
+    for offset in (0, 2):  # posts on Monday and Wednesday only
+        day = start + timedelta(days=offset)
+        rows += rows_for(day, "BATU", "POLRES BATU", [("1", "ANDI", 2, 1), ("2", "BUDI", 0, 0)],
+                         posts=2)
+        rows += rows_for(day, "MALANG", "POLRES MALANG", [("3", "CICI", 1, 1)], posts=2)
+    data = xlsx.build_workbook(xlsx.lines_from_rows(rows), start, start + timedelta(days=6),
+                               client_id="DITBINMAS", client_name="DIREKTORAT BINMAS")
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["IG POLRES BATU", "IG POLRES MALANG", "TT POLRES BATU",
+                               "TT POLRES MALANG"]
+    sheet = book["IG POLRES BATU"]
+    assert sheet["A1"].value == "POLRES BATU – Rekap Engagement Instagram"
+    assert sheet["A2"].value == "Rekap Likes Instagram Periode 16/11/2026 - 22/11/2026"
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    last = "Y"  # 4 fixed columns + 7 days x 3
+    assert {f"A1:{last}1", f"A2:{last}2", "A3:A4", "D3:D4", "E3:G3", "W3:Y3"} <= merged
+    assert [sheet.cell(3, c).value for c in (1, 2, 3, 4, 5)] == [
+        "No", "Pangkat", "Nama", "Divisi / Satfung", "Senin, 16/11/2026"]
+    assert [sheet.cell(4, c).value for c in (5, 6, 7)] == ["Jumlah Post", "Sudah Likes",
+                                                           "Belum Likes"]
+    assert [sheet.cell(5, c).value for c in range(1, 8)] == [1, "BRIPKA", "ANDI", "SAT BINMAS",
+                                                             2, 2, 0]
+    assert [sheet.cell(6, c).value for c in (3, 5, 6, 7, 8)] == ["BUDI", 2, 0, 2, 0]  # Tuesday 0
+    assert sheet["A7"].value == "TOTAL"
+    assert sheet["E7"].value == "=SUM(E5:E6)"
+    assert sheet.freeze_panes == "E5"
+    assert sheet.auto_filter.ref == f"A4:{last}6"
+    assert sheet["F5"].fill.start_color.rgb.endswith("C6EFCE")
+    assert sheet["G5"].fill.start_color.rgb.endswith("F8CBAD")
+    assert sheet["E5"].number_format == "#,##0"
+    tiktok = book["TT POLRES BATU"]
+    assert tiktok["F4"].value == "Sudah Komentar"
+    assert tiktok["A2"].value.startswith("Rekap Komentar TikTok Periode")
+
+
+def test_the_own_satker_comes_first_and_names_stay_unique() -> None:
+    day = date(2026, 11, 22)
+    long_name = "POLRES PELABUHAN TANJUNG PERAK SURABAYA"
+    rows = (rows_for(day, "A", long_name, [("1", "X", 1, 1)], 1)
+            + rows_for(day, "B", long_name + " II", [("2", "Y", 1, 1)], 1)
+            + rows_for(day, "DITBINMAS", "DIREKTORAT BINMAS", [("3", "Z", 1, 1)], 1))
+    data = xlsx.build_workbook(xlsx.lines_from_rows(rows), day, day, client_id="DITBINMAS",
+                               platforms=[xlsx.INSTAGRAM])
+    names = load_workbook(io.BytesIO(data)).sheetnames
+    assert names[0] == "IG DIREKTORAT BINMAS"
+    assert len(set(names)) == 3 and all(len(n) <= 31 for n in names)
+
+
+def test_an_empty_audience_still_gives_a_sheet() -> None:
+    day = date(2026, 11, 22)
+    data = xlsx.build_workbook([], day, day, client_id="BATU", client_name="POLRES BATU")
+    book = load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["IG POLRES BATU", "TT POLRES BATU"]
+    assert book["IG POLRES BATU"]["A5"].value == "TOTAL"
+
+
+def test_file_names_are_indonesian() -> None:
+    assert xlsx.file_name("daily", "POLRES BATU", date(2026, 11, 22), date(2026, 11, 22)) == (
+        "Rekap_Harian_POLRES_BATU_22_November_2026.xlsx")
+    assert xlsx.file_name("weekly", "BATU", date(2026, 11, 16), date(2026, 11, 22)) == (
+        "Rekap_Mingguan_BATU_16_November_2026_sd_22_November_2026.xlsx")
+    assert xlsx.file_name("monthly", "BATU", date(2026, 8, 1), date(2026, 8, 31)) == (
+        "Rekap_Bulanan_BATU_Agustus_2026.xlsx")
