@@ -26,10 +26,11 @@ Rules (a superset of the old ``parseComplaintMessage``):
   Pangkat, Jabatan, Satfung, Divisi, No HP/WA lines are known fields that are ignored.
 - Issue-section headers: ``Kendala`` (also ``Kendalanya``, ``Kendala saya``),
   ``Rincian|Detail|Uraian|Keterangan|Deskripsi Kendala ...``, ``Kendala yang dihadapi|dialami
-  ...``, ``Kendala berikut`` (any case, list prefixes and a trailing colon allowed). Text after the header's colon (``Kendala: sudah like ...``) is the first issue.
+  ...``, ``Kendala berikut`` (any case, list prefixes and a trailing colon allowed). Text after
+  the header's colon (``Kendala: sudah like ...``) is the first issue.
 - Every other non-empty line after the header is an issue; bullets (``-`` ``•`` ``●`` ``*``
-  ``▪`` ``>`` ``✅`` ``👉`` ...) and numbering (``1)`` ``2.``) are stripped. With a ``Pesan Komplain`` line but no
-  header, the non-field lines after ``Pesan Komplain`` are the issues.
+  ``▪`` ``>`` ``✅`` ``👉`` ...) and numbering (``1)`` ``2.``) are stripped. With a
+  ``Pesan Komplain`` line but no header, the non-field lines after it are the issues.
 - At most :data:`MAX_ISSUES` issue lines of at most :data:`MAX_ISSUE_CHARS` characters are kept;
   only the first :data:`MAX_PARSE_CHARS` characters of a message are parsed.
 
