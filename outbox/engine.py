@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import psycopg
 from psycopg.rows import dict_row
@@ -257,18 +257,14 @@ def enqueue(conn: Conn, message: NewMessage) -> Enqueued:
 
 
 # ------------------------------------------------------------------------------ claim/settle
-def _claimed(row: dict[str, Any]) -> ClaimedMessage:
-    attachment = None
-    if row["attachment"] is not None:
-        attachment = Attachment(bytes(row["attachment"]), row["attachment_name"],
-                                row["attachment_mime"])
-    return ClaimedMessage(
-        id=row["id"], recipient=row["recipient"], content=row["content"], type=row["type"],
-        session_name=row["session_name"], priority=row["priority"], attempts=row["attempts"],
-        max_attempts=row["max_attempts"], claim_token=row["claim_token"],
-        lease_expires_at=row["lease_expires_at"], created_at=row["created_at"],
-        dedupe_key=row["dedupe_key"], attachment=attachment,
-    )
+def _claimed(row: tuple[Any, ...]) -> ClaimedMessage:
+    # Column order of the claim query's RETURNING list.
+    (msg_id, recipient, content, type_, session_name, priority, attempts, max_attempts,
+     claim_token, lease_expires_at, created_at, dedupe_key, data, name, mime) = row
+    attachment = None if data is None else Attachment(bytes(data), name, mime)
+    return ClaimedMessage(msg_id, recipient, content, type_, session_name, priority, attempts,
+                          max_attempts, claim_token, lease_expires_at, created_at, dedupe_key,
+                          attachment)
 
 
 def claim(
@@ -280,15 +276,18 @@ def claim(
     lease: timedelta,
     recipient_gap: timedelta = timedelta(0),
 ) -> list[ClaimedMessage]:
-    """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first."""
-    with _atomic(conn), conn.cursor(row_factory=dict_row) as cur:
+    """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first.
+
+    All rows of one claim share its ``claim_token``: the token names the lease holder.
+    """
+    with _atomic(conn), conn.cursor() as cur:
         cur.execute(
             _q("claim"),
             {"session": session, "worker": worker, "limit": limit, "lease": lease,
-             "recipient_gap": recipient_gap},
+             "recipient_gap": recipient_gap, "token": uuid4()},
         )
         rows = cur.fetchall()
-    rows.sort(key=lambda r: (-r["priority"], r["id"]))
+    rows.sort(key=lambda r: (-r[5], r[0]))  # (priority DESC, id)
     return [_claimed(r) for r in rows]
 
 
@@ -304,17 +303,22 @@ def mark_started(conn: Conn, msg: ClaimedMessage) -> bool:
 
 
 def mark_sent_many(conn: Conn, sent: Sequence[Sent]) -> set[int]:
-    """Settle successful sends in one statement; returns the ids whose settle applied."""
+    """Settle successful sends (one statement per claim); returns the ids whose settle applied."""
     if not sent:
         return set()
+    by_claim: dict[UUID, list[Sent]] = {}
+    for s in sent:
+        by_claim.setdefault(s.claim_token, []).append(s)
+    applied: set[int] = set()
     with _atomic(conn), conn.cursor() as cur:
-        cur.execute(
-            _q("mark_sent_many"),
-            {"id": [s.id for s in sent], "token": [s.claim_token for s in sent],
-             "wa_message_id": [s.wa_message_id for s in sent],
-             "sent_at": [s.sent_at for s in sent]},
-        )
-        applied = {row[0] for row in cur.fetchall()}
+        for token, group in by_claim.items():
+            cur.execute(
+                _q("mark_sent_many"),
+                {"id": [s.id for s in group], "token": token,
+                 "wa_message_id": [s.wa_message_id for s in group],
+                 "sent_at": [s.sent_at for s in group]},
+            )
+            applied.update(row[0] for row in cur.fetchall())
     for s in sent:
         if s.id not in applied:
             log.warning("settle refused: lease lost", extra={"outbox_id": s.id})

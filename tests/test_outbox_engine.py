@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -105,6 +106,7 @@ def test_claim_leases_rows_and_counts_the_attempt(conn: Conn) -> None:
     engine.enqueue_many(conn, [NewMessage(n, "x") for n in numbers(3)])
     got = claim(conn, limit=2)
     assert len(got) == 2
+    assert got[0].claim_token == got[1].claim_token  # the token names the claim
     for msg in got:
         stored = row(conn, msg.id)
         assert stored["status"] == "sending"
@@ -376,7 +378,7 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
     engine.enqueue_many(conn, [NewMessage(n, "baru") for n in numbers(20)])
     conn.execute("ANALYZE wa_outbox")
     params = {"session": "main", "worker": "w", "limit": 10, "lease": LEASE,
-              "recipient_gap": timedelta(0)}
+              "recipient_gap": timedelta(0), "token": uuid.uuid4()}
     # Plain EXPLAIN plans the statement without running it: nothing is claimed.
     plan_row = conn.execute("EXPLAIN (FORMAT JSON) " + engine._q("claim"), params).fetchone()
     assert plan_row is not None

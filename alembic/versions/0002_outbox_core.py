@@ -242,7 +242,7 @@ CREATE TABLE wa_outbox (
     CONSTRAINT wa_outbox_lease_complete
         CHECK (status <> 'sending' OR (claim_token IS NOT NULL AND lease_expires_at IS NOT NULL))
 );
-ALTER TABLE wa_outbox SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0.02,
+ALTER TABLE wa_outbox SET (fillfactor = 40, autovacuum_vacuum_scale_factor = 0.02,
                            autovacuum_analyze_scale_factor = 0.02);
 COMMENT ON TABLE wa_outbox IS
     'WhatsApp outbox. Enqueue with INSERT INTO wa_outbox (recipient, content, type) VALUES (...).';
@@ -254,7 +254,8 @@ COMMENT ON COLUMN wa_outbox.dedupe_key IS 'Optional; a second row with the same 
 
 -- Indexes. No index key or predicate mentions a column that a claim, a retry or a release
 -- changes (status, attempts, available_at, claim_token, lease_expires_at, ...): those updates
--- are then HOT (no index entry written) while the page has room, hence fillfactor 80. Only the
+-- are then HOT (no index entry written) while the page has room, hence fillfactor 40: a claim
+-- of 100 rows needs room for 100 new row versions (finished rows are purged). Only the
 -- final settle, which flips is_open and sets sent_at, writes index entries.
 --
 -- Dedupe: partial, so the many rows without a key cost no index entry.

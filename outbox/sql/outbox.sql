@@ -61,7 +61,7 @@ WITH candidate AS (
 UPDATE wa_outbox AS w
    SET status = 'sending',
        attempts = w.attempts + 1,
-       claim_token = gen_random_uuid(),
+       claim_token = %(token)s::uuid,
        claimed_by = %(worker)s::text,
        claimed_at = now(),
        lease_expires_at = now() + %(lease)s::interval,
@@ -79,8 +79,8 @@ UPDATE wa_outbox
 RETURNING id
 
 -- name: mark_sent_many
--- Settle a batch of successful sends in one statement; only rows still leased by the given
--- token change. RETURNING tells which settles applied.
+-- Settle successful sends of one claim (one token) in one statement; only rows still leased by
+-- that claim change. RETURNING tells which settles applied.
 UPDATE wa_outbox AS w
    SET status = 'sent',
        sent_at = coalesce(t.sent_at, now()),
@@ -88,9 +88,9 @@ UPDATE wa_outbox AS w
        wa_message_id = t.wa_message_id,
        last_error = NULL,
        lease_expires_at = NULL
-  FROM unnest(%(id)s::bigint[], %(token)s::uuid[], %(wa_message_id)s::text[],
-              %(sent_at)s::timestamptz[]) AS t(id, token, wa_message_id, sent_at)
- WHERE w.id = t.id AND w.claim_token = t.token AND w.status = 'sending'
+  FROM unnest(%(id)s::bigint[], %(wa_message_id)s::text[], %(sent_at)s::timestamptz[])
+       AS t(id, wa_message_id, sent_at)
+ WHERE w.id = t.id AND w.claim_token = %(token)s::uuid AND w.status = 'sending'
 RETURNING w.id
 
 -- name: retry_later
