@@ -1,16 +1,18 @@
 """The scheduler: turns cron slots into :func:`producers.runner.run_slot` calls.
 
 Per job it keeps a *cursor* (the last moment it evaluated). Each :meth:`Scheduler.tick` at
-``now`` looks at the job's slots in ``(cursor, now]``:
+``now`` looks at the job's slots in ``(cursor, now]`` (normally just the slot that is due):
 
-- a slot at most ``grace`` old runs (oldest first; exactly once across processes thanks to
-  ``producer_run``);
-- older slots are logged as skipped (one warning per job with their count and range) and the
-  newest of them is recorded in ``producer_run`` with status ``skipped``.
+- the newest of them runs if it is at most ``grace`` old (exactly once across processes thanks
+  to ``producer_run``);
+- every other one (older than the grace window, or superseded by that newer slot) is skipped:
+  one warning per job with their count and range, and the newest skipped slot is recorded in
+  ``producer_run`` with status ``skipped`` (``python -m producers run JOB --at ...`` backfills
+  any of them by hand).
 
 On start the cursor is the job's newest ``producer_run`` slot (bounded to ``lookback``), so
 slots missed while no scheduler ran are caught up or skipped by the same rule; a job that never
-ran starts at ``now - grace`` (its latest slot runs if still inside the grace window).
+ran only considers its latest slot (run if still inside the grace window).
 
 The clock is injected: :meth:`tick` takes ``now`` and never sleeps, so tests simulate a week in
 seconds; :meth:`run_forever` is the real-time loop (it sleeps until the next slot, a NOTIFY on
@@ -119,8 +121,10 @@ class Scheduler:
         for job in self.jobs:
             if job.name in last:
                 self._cursor[job.name] = max(last[job.name], now - self.lookback)
-            else:
-                self._cursor[job.name] = now - job.grace - timedelta(microseconds=1)
+            else:  # never ran: only its latest slot, if still inside the grace window
+                latest = job.cron.latest(now)
+                fresh = now - latest <= job.grace
+                self._cursor[job.name] = latest - timedelta(microseconds=1) if fresh else now
         return self.tick(now)
 
     def tick(self, now: datetime | None = None) -> list[RunOutcome]:
@@ -134,11 +138,11 @@ class Scheduler:
             if now <= cursor:
                 continue
             slots = list(job.cron.slots(cursor, now))
-            late = [slot for slot in slots if now - slot > job.grace]
-            due = [slot for slot in slots if now - slot <= job.grace]
+            due = [slot for slot in slots if now - slot <= job.grace][-1:]
+            passed = [slot for slot in slots if slot not in due]
             try:
-                if late:
-                    self._skip(job, late, now)
+                if passed:
+                    self._skip(job, passed, due, now)
                 for slot in due:
                     outcomes.append(run_slot(
                         self.conn, job.spec, slot, now=now, admin_whatsapp=self.admin_whatsapp,
@@ -149,12 +153,15 @@ class Scheduler:
             self._cursor[job.name] = now
         return outcomes
 
-    def _skip(self, job: ScheduledJob, late: list[datetime], now: datetime) -> None:
-        first, newest = late[0], late[-1]
-        detail = (f"{len(late)} missed slot(s) from {first.isoformat()} to {newest.isoformat()} "
-                  f"older than the grace window ({job.grace}) at {now.isoformat()}")
+    def _skip(self, job: ScheduledJob, passed: list[datetime], due: list[datetime],
+              now: datetime) -> None:
+        first, newest = passed[0], passed[-1]
+        why = (f"superseded by the slot {due[0].isoformat()}" if due
+               else f"older than the grace window ({job.grace})")
+        detail = (f"{len(passed)} missed slot(s) from {first.isoformat()} to "
+                  f"{newest.isoformat()} not run at {now.isoformat()}: {why}")
         log.warning("job %s: skipped %s", job.name, detail,
-                    extra={"job": job.name, "skipped": len(late)})
+                    extra={"job": job.name, "skipped": len(passed)})
         record_skipped(self.conn, job.name, newest, detail)
 
     def next_due(self) -> datetime | None:

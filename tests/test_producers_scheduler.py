@@ -96,11 +96,10 @@ def test_two_schedulers_racing_over_a_simulated_week_enqueue_each_slot_once(
     for thread in threads:
         thread.join(timeout=120)
     assert not errors
-    # the first start also runs the slots of the last hour (the grace window), then the week
-    quarter_slots = list(Cron(crons["race_quarter"]).slots(start - timedelta(hours=1, seconds=1),
-                                                           end))
+    # the first start also runs the latest slot (00:00, inside its grace), then the week
+    quarter_slots = list(Cron(crons["race_quarter"]).slots(start - timedelta(seconds=1), end))
     daily_slots = list(Cron(crons["race_daily"]).slots(start, end))
-    assert len(quarter_slots) == 7 * 96 + 5 and len(daily_slots) == 7
+    assert len(quarter_slots) == 7 * 96 + 1 and len(daily_slots) == 7
     # each slot's (unkeyed) message exists exactly once, and each slot is one done run
     assert len(messages(conn, "race_quarter %")) == len(quarter_slots)
     assert len(messages(conn, "race_daily %")) == len(daily_slots)
@@ -196,6 +195,25 @@ def test_first_start_runs_only_the_latest_slot_inside_grace(
     sched.close()
     assert [(o.job, o.status) for o in outcomes] == [("fresh_in", "done")]
     assert runs(conn, "fresh_out") == []
+
+
+def test_after_downtime_only_the_newest_slot_inside_grace_runs(
+        db_url: str, conn: psycopg.Connection[Any]) -> None:
+    """A per-minute job down for 40 minutes (grace 2 h) runs once, not 40 times."""
+    job = scheduled(counting_job("minutely"), "* * * * *", timedelta(hours=2))
+    sched = make_scheduler(db_url, [job])
+    assert [o.status for o in sched.start(MONDAY + timedelta(hours=9))] == ["done"]
+    sched.close()
+    later = make_scheduler(db_url, [job])
+    outcomes = later.start(MONDAY + timedelta(hours=9, minutes=40, seconds=20))
+    later.close()
+    assert [(o.slot, o.status) for o in outcomes] == [
+        (MONDAY + timedelta(hours=9, minutes=40), "done")]
+    assert runs(conn, "minutely") == [(MONDAY + timedelta(hours=9), "done"),
+                                      (MONDAY + timedelta(hours=9, minutes=39), "skipped"),
+                                      (MONDAY + timedelta(hours=9, minutes=40), "done")]
+    detail = conn.execute("SELECT detail FROM producer_run WHERE status = 'skipped'").fetchone()
+    assert detail is not None and detail[0].startswith("39 missed slot(s)")
 
 
 def test_a_failing_job_is_recorded_and_does_not_stop_the_others(
