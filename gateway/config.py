@@ -56,6 +56,7 @@ class GatewaySettings:
     store: str  # neonize store: a postgres:// URL or a SQLite file path
     auth_path: Path | None
     device_name: str
+    proxy: str | None
     pair_phone: str | None
     qr_timeout: timedelta
     ready_timeout: timedelta
@@ -156,6 +157,10 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         store = (str(auth_path / f"{session}.db") if auth_path is not None
                  else store_url(outbox.database_url))
 
+    proxy = reader.optional_text("WA_PROXY")
+    if proxy and not proxy.startswith(("socks5://", "http://", "https://")):
+        reader.problem("WA_PROXY must be a socks5://, http:// or https:// URL")
+
     poll_cron = reader.text("WA_GATEWAY_POLL_CRON", default="*/2 * * * *")
     if not croniter.is_valid(poll_cron):
         reader.problem(f"WA_GATEWAY_POLL_CRON={poll_cron!r} is not a valid cron expression")
@@ -191,6 +196,7 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         store=store,
         auth_path=auth_path,
         device_name=reader.text("WA_DEVICE_NAME", default="Cicero Gateway"),
+        proxy=proxy,
         pair_phone=reader.optional_text("WA_PAIR_PHONE"),
         qr_timeout=reader.seconds("WA_QR_TIMEOUT_SECONDS", default=170.0, minimum=30.0),
         ready_timeout=reader.seconds("WA_READY_TIMEOUT_SECONDS", default=60.0, minimum=1.0),

@@ -162,7 +162,11 @@ class Gateway:
         self._not_ready_since: float | None = None
         self._disconnect_alerted = False
         self._conn: psycopg.Connection[Any] | None = None
+        self._paused: db.PauseState | None = None
+        self._pause_stale = True
         self.started = threading.Event()
+        # The fake transports record each send themselves (a log line, a JSON line).
+        self._send_log_level = logging.INFO if self.transport.name == "neonize" else logging.DEBUG
 
     # ------------------------------------------------------------------ control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -172,6 +176,14 @@ class Gateway:
 
     def _on_state(self, change: StateChange) -> None:
         self.session_state = change.state
+        self._pause_stale = True
+
+    def _pause_state(self, conn: engine.Conn) -> db.PauseState | None:
+        """The session's pause, read again each second and after every state change."""
+        if self._pause_stale:
+            self._paused = db.pause_state(conn, self.session)
+            self._pause_stale = False
+        return self._paused
 
     # ------------------------------------------------------------------ run
     def run(self) -> int:
@@ -256,7 +268,7 @@ class Gateway:
                     return EXIT_FATAL
                 waiter.wait(1.0, notifies=False)
                 continue
-            paused = db.pause_state(conn, self.session)
+            paused = self._pause_state(conn)
             if paused is not None and paused.paused_until is not None:
                 if self.once:
                     log.warning("session paused until %s (%s): nothing more sent",
@@ -265,6 +277,7 @@ class Gateway:
                 remaining = (paused.paused_until - paused.now).total_seconds()
                 waiter.wait(min(remaining, self.settings.heartbeat.total_seconds()),
                             notifies=False)
+                self._pause_stale = True
                 continue
             if pacing.enabled:
                 seconds, reason = self.pacer.delay(conn, self.session)
@@ -319,6 +332,7 @@ class Gateway:
         if now - self._last_housekeeping < _HOUSEKEEPING_SECONDS:
             return
         self._last_housekeeping = now
+        self._pause_stale = True
         engine.release_expired(conn, policy=self.policy, session=self.session)
         if now - self._last_heartbeat >= self.settings.heartbeat.total_seconds():
             self._last_heartbeat = now
@@ -362,15 +376,16 @@ class Gateway:
             self._settle_failure(conn, msg, error)
             return
         self.sent += 1
-        log.info("sent %s to %s", msg.type, mask_phone(msg.recipient),
-                 extra={"outbox_id": msg.id, "wa_message_id": result.wa_message_id,
-                        "attempt": msg.attempts})
+        log.log(self._send_log_level, "sent %s to %s", msg.type, mask_phone(msg.recipient),
+                extra={"outbox_id": msg.id, "wa_message_id": result.wa_message_id,
+                       "attempt": msg.attempts})
         self._pending.append(Sent(msg.id, msg.claim_token, result.wa_message_id, result.sent_at))
         if self.settings.pacing.enabled:
             self._flush(conn)
             self.pacer.sent()
 
     def _flush(self, conn: engine.Conn) -> None:
+        self.transport.flush()
         if self._pending:
             pending, self._pending = self._pending, []
             engine.mark_sent_many(conn, pending)
@@ -386,6 +401,7 @@ class Gateway:
             length = error.pause_for or self.settings.rate_limit_pause
             engine.release(conn, msg, delay=length, reason=error.reason)
             until = db.pause(conn, self.session, length, error.reason)
+            self._pause_stale = True
             alert(conn, self.settings, "rate_limit",
                   f"WhatsApp throttles session {self.session} ({error.reason}); sending paused "
                   f"until {until.isoformat() if until else '?'}", available_at=until)

@@ -7,10 +7,11 @@ whatsmeow's error text); :func:`classify` turns the text into what the outbox do
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
-import threading
+import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -106,6 +107,9 @@ class Transport(Protocol):
     def send(self, msg: ClaimedMessage) -> SendResult:
         """Send one row (raises on failure)."""
 
+    def flush(self) -> None:
+        """Make what was sent so far visible (called at each settle point)."""
+
     def stop(self) -> None:
         """Disconnect (never called while a send is in progress)."""
 
@@ -150,14 +154,17 @@ class FakeTransport:
         self.rules = rules
         self.delay = delay.total_seconds()
         self._fired: dict[tuple[int, int], int] = {}
-        self._counter = 0
-        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._prefix = f"FAKE{os.getpid():X}{time.time_ns() // 1_000_000:X}"
 
     def start(self, events: EventQueue) -> None:
         events.state("connected", f"{self.name} transport (nothing is sent to WhatsApp)")
 
     def ready(self) -> bool:
         return True
+
+    def flush(self) -> None:
+        return None
 
     def stop(self) -> None:
         return None
@@ -177,14 +184,13 @@ class FakeTransport:
                             INJECTED_TEXT[rule.kind].format(recipient=msg.recipient))
 
     def _message_id(self) -> str:
-        with self._lock:
-            self._counter += 1
-            return f"FAKE{os.getpid():X}{time.time_ns():X}{self._counter:04X}"
+        return f"{self._prefix}{next(self._ids):06X}"  # count() is atomic under the GIL
 
     def send(self, msg: ClaimedMessage) -> SendResult:
         if self.delay:
             time.sleep(self.delay)
-        self._inject(msg)
+        if self.rules:
+            self._inject(msg)
         wa_id = self._message_id()
         self.emit(msg, wa_id)
         return SendResult(wa_id, datetime.now(UTC))
@@ -194,15 +200,41 @@ class FakeTransport:
 
 
 class LogTransport(FakeTransport):
+    """Prints one line per would-be send on stdout (a dry run); written in blocks, flushed at
+    each settle point, so a bulk dry run is not slowed down by one write per line."""
+
     name = "log"
 
+    def __init__(self, rules: tuple[FailRule, ...] = (), delay: timedelta = timedelta(0),
+                 *, json_lines: bool = False) -> None:
+        super().__init__(rules, delay)
+        self.json_lines = json_lines
+        self._lines: list[str] = []
+
     def emit(self, msg: ClaimedMessage, wa_id: str) -> None:
-        log.info(
-            "WOULD SEND %s to %s (%s): %s", describe(msg)["kind"], mask_phone(msg.recipient),
-            msg.type, msg.content[:200].replace("\n", " | "),
-            extra={"outbox_id": msg.id, "wa_message_id": wa_id,
-                   "attachment": msg.attachment.name if msg.attachment else None},
-        )
+        if self.json_lines:
+            line = describe(msg)
+            line.update({"level": "info", "logger": __name__, "msg": "WOULD SEND",
+                         "wa_message_id": wa_id})
+            self._lines.append(json.dumps(line, ensure_ascii=False))
+            return
+        what = "text" if msg.attachment is None else (
+            f"document {msg.attachment.name} ({msg.attachment.mime}, "
+            f"{len(msg.attachment.data)} bytes)")
+        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+        self._lines.append(f"{stamp} WOULD SEND #{msg.id} {what} to {mask_phone(msg.recipient)}"
+                           f" ({msg.type}): {msg.content[:200].replace(chr(10), ' | ')}")
+        if len(self._lines) >= 1000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._lines:
+            lines, self._lines = self._lines, []
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+
+    def stop(self) -> None:
+        self.flush()
 
 
 class JsonlTransport(FakeTransport):
@@ -230,7 +262,8 @@ class JsonlTransport(FakeTransport):
 
 def make_transport(settings: GatewaySettings) -> Transport:
     if settings.transport == "log":
-        return LogTransport(settings.transport_fail, settings.transport_delay)
+        return LogTransport(settings.transport_fail, settings.transport_delay,
+                            json_lines=settings.outbox.log_format == "json")
     if settings.transport == "jsonl":
         assert settings.jsonl_path is not None
         return JsonlTransport(settings.jsonl_path, settings.transport_fail,

@@ -13,10 +13,15 @@ Every call into Go that touches the client map (send, is_connected, stop) holds 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import re
+import subprocess
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -44,8 +49,37 @@ _CONNECT_FAILURE = {1: "GENERIC", 2: "LOGGED_OUT", 3: "TEMP_BANNED", 4: "MAIN_DE
                     8: "INTERNAL_SERVER_ERROR", 9: "EXPERIMENTAL", 10: "SERVICE_UNAVAILABLE"}
 
 
+def _reap(children: list[Any]) -> None:
+    for child in children:
+        with contextlib.suppress(Exception):
+            child.wait(timeout=5)
+    children.clear()
+
+
+def neonize_import() -> None:
+    """Import neonize, hiding the ResourceWarnings of its import-time ``os.popen("uname -a")``
+    (neonize/utils/platform.py never closes the pipe); later imports are cached.
+
+    A pipe whose child had not exited yet sits in ``subprocess._active`` until the next Popen
+    reaps it, and would warn then; so the children are reaped here, inside the filter.
+    """
+    if "neonize.client" in sys.modules:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        import neonize.client
+        import neonize.events  # noqa: F401
+
+        _reap(list(getattr(subprocess, "_active", None) or []))
+        cleanup = getattr(subprocess, "_cleanup", None)
+        if cleanup is not None:
+            cleanup()
+        gc.collect()
+
+
 def to_jid(recipient: str) -> Any:
     """The neonize ``JID`` of a canonical outbox recipient (raises a permanent SendError)."""
+    neonize_import()
     from neonize.utils.jid import build_jid
 
     match = _JID.match(recipient)
@@ -164,7 +198,7 @@ def translate_connect_failure(ev: Any) -> list[Event]:
 
 
 def translate_pair(ev: Any) -> list[Event]:
-    if int(ev.Status) == 1 and not ev.Error:  # SUCCESS
+    if int(ev.Status) == 2 and not ev.Error:  # PairStatus.SUCCESS
         jid = jid_text(ev.ID)
         return [StateChange("starting", f"paired as {mask_phone(jid)}", jid=jid,
                             alert="paired")]
@@ -197,14 +231,20 @@ class NeonizeTransport:
         self._pair_requested = False
         self._replaced = False
         self._threads: list[threading.Thread] = []
+        self._generation = 0
 
     # ------------------------------------------------------------------ client and handlers
     def new_client(self) -> Any:
+        neonize_import()
         from neonize.client import NewClient
         from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 
         props = DeviceProps(os=self.settings.device_name, platformType=DeviceProps.CHROME)
-        client = NewClient(self.settings.store, props=props, uuid=self.settings.session_name)
+        # A fresh Go-side key per client: when an old client object is garbage-collected its
+        # finalizer calls Stop(uuid), which must not hit its successor.
+        self._generation += 1
+        uuid = f"{self.settings.session_name}.{self._generation}"
+        client = NewClient(self.settings.store, props=props, uuid=uuid)
         self.register(client)
         return client
 
@@ -312,7 +352,7 @@ class NeonizeTransport:
             started = time.monotonic()
             error: BaseException | None = None
             try:
-                self._client.connect()
+                self._client.connect(self._proxy())
             except Exception as exc:
                 error = exc
             if self._stopping.is_set():
@@ -329,6 +369,13 @@ class NeonizeTransport:
             self._stopping.wait(delay)
             delay = min(delay * 2, 60.0)
 
+    def _proxy(self) -> Any:
+        if not self.settings.proxy:
+            return None
+        from neonize.client import ProxySettings
+
+        return ProxySettings(proxy_address=self.settings.proxy)
+
     def _watchdog(self) -> None:
         while not self._stopping.wait(1.0):
             try:
@@ -344,6 +391,12 @@ class NeonizeTransport:
             client = self._client
             if client is None or client.is_logged_in:
                 return
+            if time.monotonic() - last_qr > self.settings.qr_timeout.total_seconds():
+                log.warning("the QR code was not scanned in time; starting a new pairing")
+                self._last_qr = None
+                self.events.put(StateChange("pairing", "QR timeout: a new QR code follows"))
+                client.stop()  # connect() returns and the connect loop creates a new client
+                return
             phone = self.settings.pair_phone
             if phone and not self._pair_requested:
                 self._pair_requested = True
@@ -352,10 +405,6 @@ class NeonizeTransport:
                 print(f"\nWhatsApp pairing code for {mask_phone(digits)}: {code}\n"
                       "(WhatsApp > Linked devices > Link with phone number)\n", flush=True)
                 log.warning("pairing code requested", extra={"pairing_code": code})
-            if time.monotonic() - last_qr > self.settings.qr_timeout.total_seconds():
-                log.warning("the QR code was not scanned in time; starting a new pairing")
-                self._last_qr = None
-                client.stop()  # connect() returns and the connect loop creates a new client
 
     def ready(self) -> bool:
         with self._lock:
@@ -377,6 +426,9 @@ class NeonizeTransport:
             except Exception as exc:
                 raise classify(exc) from exc
         return SendResult(str(response.ID) or None, None)
+
+    def flush(self) -> None:
+        return None
 
     def stop(self) -> None:
         self._stopping.set()
