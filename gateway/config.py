@@ -66,6 +66,7 @@ class GatewaySettings:
     rate_limit_pause: timedelta
     admins: tuple[str, ...]
     alert_window: timedelta
+    disconnect_alert: timedelta
     heartbeat: timedelta
     worker_id: str
 
@@ -206,6 +207,8 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         rate_limit_pause=reader.seconds("WA_RATE_LIMIT_PAUSE_SECONDS", default=1800.0),
         admins=admins,
         alert_window=reader.seconds("WA_ALERT_WINDOW_SECONDS", default=3600.0, minimum=1.0),
+        disconnect_alert=reader.seconds("WA_DISCONNECT_ALERT_SECONDS", default=300.0,
+                                        minimum=1.0),
         heartbeat=reader.seconds("WA_HEARTBEAT_SECONDS", default=30.0, minimum=1.0),
         worker_id=worker_id,
     )

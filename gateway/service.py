@@ -46,7 +46,6 @@ EXIT_LOCKED = 4
 
 CHANNEL = "wa_outbox"
 _HOUSEKEEPING_SECONDS = 1.0
-_DISCONNECT_ALERT_SECONDS = 300.0
 _QUIET_STATES = {"logged_out", "banned", "replaced", "pairing"}
 
 
@@ -308,6 +307,9 @@ class Gateway:
         if self.transport.ready():
             if self._not_ready_since is not None:
                 log.info("session %s connected: sending resumes", self.session)
+                if self._disconnect_alerted:
+                    alert(conn, self.settings, "reconnected",
+                          f"session {self.session} is connected again; sending resumes")
             self._not_ready_since = None
             self._disconnect_alerted = False
             return True
@@ -315,13 +317,14 @@ class Gateway:
         if self._not_ready_since is None:
             self._not_ready_since = now
             log.warning("session %s is not connected: not claiming", self.session)
+        limit = self.settings.disconnect_alert.total_seconds()
         if (not self.once and not self._disconnect_alerted
-                and now - self._not_ready_since > _DISCONNECT_ALERT_SECONDS
+                and now - self._not_ready_since > limit
                 and self.session_state not in _QUIET_STATES):
             self._disconnect_alerted = True
             alert(conn, self.settings, "disconnected",
-                  f"session {self.session} not connected for "
-                  f"{_DISCONNECT_ALERT_SECONDS / 60:.0f} minutes ({self.session_state})")
+                  f"session {self.session} not connected for {limit / 60:.0f} minute(s) "
+                  f"({self.session_state}); messages wait in the outbox")
         return False
 
     def _not_ready_for(self) -> float:
