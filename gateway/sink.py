@@ -80,7 +80,10 @@ class Sink:
                     batch.append(self.events.queue.get_nowait())
                 except queue.Empty:
                     break
-            self._handle_batch(batch)
+            try:
+                self._handle_batch(batch)
+            except Exception:
+                log.exception("event sink: an event could not be handled (logged here)")
 
     def _expand(self, batch: list[Event]) -> list[Event]:
         out: list[Event] = []

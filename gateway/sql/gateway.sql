@@ -65,7 +65,9 @@ SELECT now() AS now,
 
 -- name: next_wake
 -- When the next pending row of the session may become claimable: its available_at, pushed back
--- by the per-recipient gap after the recipient's last send; also when a lease runs out.
+-- by the per-recipient gap after the recipient's last send; also when a lease runs out. Rows
+-- held back by an older open row of the same recipient (the claim's FIFO rule) are left out:
+-- they follow that row, whose own time (or settle) wakes the loop.
 SELECT now() AS now, least(
     (SELECT min(greatest(
                 o.available_at,
@@ -73,7 +75,16 @@ SELECT now() AS now, least(
                   WHERE s.session_name = o.session_name AND s.recipient = o.recipient
                     AND s.status = 'sent') + %(recipient_gap)s::interval))
        FROM wa_outbox AS o
-      WHERE o.status = 'pending' AND o.session_name = %(session)s::text),
+      WHERE o.status = 'pending' AND o.session_name = %(session)s::text
+        AND NOT EXISTS (
+            SELECT 1
+              FROM wa_outbox AS older
+             WHERE older.session_name = o.session_name
+               AND older.recipient = o.recipient
+               AND older.id < o.id
+               AND older.status IN ('pending', 'sending')
+               AND (older.status = 'sending' OR older.available_at <= now()
+                    OR older.attempts > 0))),
     (SELECT min(lease_expires_at) FROM wa_outbox
       WHERE status = 'sending' AND session_name = %(session)s::text)) AS wake_at
 
