@@ -4,8 +4,9 @@
    ``DATABASE_URL`` is set (then that database is used as is and must hold no Cicero clients);
 2. the migrations, then the sample data (``producers.sample_data.generate``) for the month
    before the simulated day and the day itself;
-3. the scheduler over the simulated day (default Monday 1 June 2026, so the daily, weekly and
-   monthly reports all run at 07:00): its clock is injected and moved from slot to slot, each
+3. the scheduler over the simulated day (default Monday 8 June 2026, so the daily and weekly
+   reports run at 07:00; ``--day 2026-06-01`` adds the monthly): its clock is injected and
+   moved from slot to slot, each
    job runs at its slots exactly as in production (``producer_run`` + the outbox in one
    transaction), nothing sleeps;
 4. the gateway, as a subprocess: ``python -m gateway --once`` with ``WA_TRANSPORT=jsonl:...``
@@ -27,6 +28,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -46,7 +48,10 @@ from producers.scheduler import Scheduler, connect_producer
 
 log = logging.getLogger("producers.demo")
 
-DEFAULT_DAY = date(2026, 6, 1)  # a Monday and the 1st: every job has a slot that day
+# A Monday: the daily and weekly reports run at 07:00 besides the half-hourly task recaps and the
+# complaint jobs. ``--day 2026-06-01`` (a Monday and the 1st) adds the monthly report (slower:
+# a whole month of data for a province).
+DEFAULT_DAY = date(2026, 6, 8)
 DEMO_DB = "cicero_demo"
 GATEWAY_TIMEOUT = 90.0
 
@@ -59,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m producers.demo", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--day", type=date.fromisoformat, default=DEFAULT_DAY,
-                        help="the simulated Jakarta day (default 2026-06-01)")
+                        help="the simulated Jakarta day (default 2026-06-08, a Monday; "
+                             "2026-06-01 adds the monthly report)")
     parser.add_argument("--provinces", type=int, default=1, help="sample data size (default 1)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "demo-output")
@@ -82,7 +88,9 @@ def load_sample_data(url: str, day: date, provinces: int, seed: int) -> str:
         sample = importlib.import_module("producers.sample_data")
     except ImportError as exc:
         raise SystemExit(f"demo: producers.sample_data is not available ({exc})") from exc
-    start = (day.replace(day=1) - timedelta(days=1)).replace(day=1)  # the previous month
+    start = day - timedelta(days=day.weekday() + 7)  # the previous week's Monday
+    if day.day == 1:  # the monthly report reads the previous month
+        start = min(start, (day - timedelta(days=1)).replace(day=1))
     days = (day - start).days + 1
     with psycopg.connect(url, autocommit=True) as conn:
         clients = conn.execute("SELECT count(*) FROM clients").fetchone()
@@ -172,12 +180,15 @@ def write_attachments(url: str, out: Path) -> list[Path]:
 
 def summary(url: str, outcomes: Sequence[Any], sends: Path | None) -> None:
     by_job: dict[str, dict[str, int]] = {}
+    seconds: dict[str, float] = {}
     for outcome in outcomes:
         counts = by_job.setdefault(outcome.job, {})
         counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        seconds[outcome.job] = seconds.get(outcome.job, 0.0) + outcome.seconds
     say("\n== producer runs (simulated day) ==")
     for job, counts in sorted(by_job.items()):
-        say(f"  {job:22} " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+        say(f"  {job:22} " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
+            + f"  ({seconds[job]:.1f}s)")
     with psycopg.connect(url) as conn:
         say("\n== wa_outbox by type and status ==")
         for row in conn.execute(
@@ -209,6 +220,7 @@ def summary(url: str, outcomes: Sequence[Any], sends: Path | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver, harmless
     env = dict(os.environ)
     configure_logging(env.get("LOG_LEVEL", "warning"), env.get("LOG_FORMAT", "text"))
     started = time.perf_counter()

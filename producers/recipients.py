@@ -38,12 +38,14 @@ def canonical(conn: psycopg.Connection[Any], raw: Sequence[str],
 
 
 def log_refused(job: str, messages: Sequence[NewMessage], results: Sequence[Enqueued]) -> int:
-    """Log every refused message (recipient masked); return how many were refused."""
-    refused = 0
+    """Log the refused messages, one warning per recipient (masked); return how many."""
+    refused: dict[str, tuple[str, int]] = {}
     for outcome in results:
         if outcome.problem is not None:
-            refused += 1
-            log.warning("%s: recipient %s skipped: %s", job,
-                        mask_phone(messages[outcome.index].recipient), outcome.problem,
-                        extra={"job": job, "dedupe_key": outcome.dedupe_key})
-    return refused
+            recipient = messages[outcome.index].recipient
+            problem, count = refused.get(recipient, (outcome.problem, 0))
+            refused[recipient] = (problem, count + 1)
+    for recipient, (problem, count) in refused.items():
+        log.warning("%s: recipient %s skipped (%d message(s)): %s", job, mask_phone(recipient),
+                    count, problem, extra={"job": job})
+    return sum(count for _, count in refused.values())

@@ -8,9 +8,10 @@ Layout (domain.md §6.5, the old weekly/monthly likes recap), one sheet per satk
   then for every day of the period a merged date cell (``Senin, 16/11/2026``) over
   ``Jumlah Post | Sudah Likes | Belum Likes`` (TikTok: ``Sudah Komentar | Belum Komentar``);
 - one row per user (ordered by satfung, then name), 0 on days without a row;
-- a ``TOTAL`` row with ``SUM`` formulas under every number column;
+- a ``TOTAL`` row (merged label) with ``SUM`` formulas under every number column, ``#,##0``;
 - panes frozen at 4 columns × 4 rows, an autofilter over the header and user rows, green fill
-  (C6EFCE) on the "Sudah" columns and red (F8CBAD) on the "Belum" columns, ``#,##0`` numbers.
+  (C6EFCE) on the "Sudah" columns and red (F8CBAD) on the "Belum" columns (the header cells
+  directly, the user cells through a conditional format over the column range).
 
 Sheets are named ``IG <satker>`` / ``TT <satker>`` (31 characters at most, unique); a
 directorate's workbook has one pair per Polres its audience belongs to. The daily report uses
@@ -26,9 +27,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from producers import indonesian
 
@@ -130,89 +133,107 @@ def build_workbook(
     client_name: str | None = None,
     platforms: Sequence[Platform] = PLATFORMS,
 ) -> bytes:
-    """The recap workbook as bytes (one sheet per satker and platform)."""
-    workbook = Workbook()
-    default = workbook.active
+    """The recap workbook as bytes (one sheet per satker and platform).
+
+    Written in openpyxl's write-only (streaming) mode: user rows are plain values and the
+    green/red column fills are conditional-format ranges, so a directorate's month (thousands
+    of users x 93 columns) does not pay openpyxl's per-cell style cost.
+    """
+    workbook = Workbook(write_only=True)
     used: set[str] = set()
     days = days_of(start, end)
     satkers = _satker_order(lines, client_id)
     if not satkers:  # nobody in the audience: still a readable (empty) sheet
         satkers = [(client_id or "-", client_name or client_id or "-")]
+    by_satker: dict[str, list[UserLine]] = {}
+    for line in lines:
+        by_satker.setdefault(line.satker_id, []).append(line)
     for platform in platforms:
         for satker_id, satker_name in satkers:
-            members = [line for line in lines if line.satker_id == satker_id]
-            members.sort(key=lambda line: (line.divisi, line.nama, line.user_id))
+            members = sorted(by_satker.get(satker_id, []),
+                             key=lambda line: (line.divisi, line.nama, line.user_id))
             sheet = workbook.create_sheet(_sheet_name(platform.sheet_prefix, satker_name, used))
             _fill_sheet(sheet, platform, satker_name, members, days)
-    if default is not None:
-        workbook.remove(default)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
-def _fill_sheet(sheet: Worksheet, platform: Platform, satker_name: str,
+def _styled(sheet: Any, value: Any, *, font: Font | None = BOLD, fill: PatternFill | None = None,
+            alignment: Alignment | None = CENTER, number_format: str | None = None) -> Any:
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if fill is not None:
+        cell.fill = fill
+    if alignment is not None:
+        cell.alignment = alignment
+    if number_format is not None:
+        cell.number_format = number_format
+    cell.border = BOX
+    return cell
+
+
+def _fill_sheet(sheet: Any, platform: Platform, satker_name: str,
                 members: Sequence[UserLine], days: Sequence[date]) -> None:
-    last_col = len(FIXED_COLUMNS) + 3 * len(days)
+    fixed = len(FIXED_COLUMNS)
+    last_col = fixed + 3 * len(days)
     last_letter = get_column_letter(last_col)
-    sheet["A1"] = f"{satker_name} – {platform.title}"
-    sheet["A1"].font = TITLE
-    sheet["A2"] = (f"{platform.period_title} Periode {indonesian.date_short(days[0])} - "
-                   f"{indonesian.date_short(days[-1])}")
-    sheet["A2"].font = BOLD
-    sheet.merge_cells(f"A1:{last_letter}1")
-    sheet.merge_cells(f"A2:{last_letter}2")
-    for col, label in enumerate(FIXED_COLUMNS, start=1):
-        cell = sheet.cell(row=3, column=col, value=label)
-        sheet.merge_cells(start_row=3, start_column=col, end_row=4, end_column=col)
-        cell.font, cell.alignment, cell.fill, cell.border = BOLD, CENTER, HEADER, BOX
-    for index, day in enumerate(days):
-        col = len(FIXED_COLUMNS) + 1 + 3 * index
-        cell = sheet.cell(row=3, column=col,
-                          value=f"{indonesian.day_name(day)}, {indonesian.date_short(day)}")
-        sheet.merge_cells(start_row=3, start_column=col, end_row=3, end_column=col + 2)
-        cell.font, cell.alignment, cell.fill, cell.border = BOLD, CENTER, HEADER, BOX
-        for offset, (label, fill) in enumerate((("Jumlah Post", HEADER),
-                                                (platform.done_label, GREEN),
-                                                (platform.missing_label, RED))):
-            sub = sheet.cell(row=4, column=col + offset, value=label)
-            sub.font, sub.alignment, sub.fill, sub.border = BOLD, CENTER, fill, BOX
-    row = 5
+    first_user_row, total_row = 5, 5 + len(members)
+    last_user_row = total_row - 1
+    # widths, frozen panes, filter and merges are declared before the rows are streamed
+    for col, width in {1: 5, 2: 12, 3: 30, 4: 22}.items():
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    for col in range(fixed + 1, last_col + 1):
+        sheet.column_dimensions[get_column_letter(col)].width = 11
+    sheet.freeze_panes = "E5"
+    sheet.auto_filter.ref = f"A4:{last_letter}{max(last_user_row, 4)}"
+    merges = [f"A1:{last_letter}1", f"A2:{last_letter}2",
+              *(f"{get_column_letter(c)}3:{get_column_letter(c)}4" for c in range(1, fixed + 1)),
+              *(f"{get_column_letter(fixed + 1 + 3 * i)}3:{get_column_letter(fixed + 3 + 3 * i)}3"
+                for i in range(len(days))),
+              f"A{total_row}:{get_column_letter(fixed)}{total_row}"]
+    for ref in merges:
+        sheet.merged_cells.add(ref)
+    if members:
+        for kind, fill in ((1, GREEN), (2, RED)):
+            ranges = " ".join(
+                f"{get_column_letter(fixed + 1 + 3 * i + kind)}{first_user_row}:"
+                f"{get_column_letter(fixed + 1 + 3 * i + kind)}{last_user_row}"
+                for i in range(len(days)))
+            rule = Rule(type="expression", formula=["TRUE"], dxf=DifferentialStyle(fill=fill))
+            sheet.conditional_formatting.add(ranges, rule)
+    sheet.append([_styled(sheet, f"{satker_name} – {platform.title}", font=TITLE,
+                          alignment=None)])
+    sheet.append([_styled(sheet, f"{platform.period_title} Periode "
+                                 f"{indonesian.date_short(days[0])} - "
+                                 f"{indonesian.date_short(days[-1])}", alignment=None)])
+    row3: list[Any] = [_styled(sheet, label, fill=HEADER) for label in FIXED_COLUMNS]
+    row4: list[Any] = [_styled(sheet, None, fill=HEADER) for _ in FIXED_COLUMNS]
+    for day in days:
+        row3.append(_styled(sheet, f"{indonesian.day_name(day)}, {indonesian.date_short(day)}",
+                            fill=HEADER))
+        row3.extend(_styled(sheet, None, fill=HEADER) for _ in range(2))
+        row4.extend((_styled(sheet, "Jumlah Post", fill=HEADER),
+                     _styled(sheet, platform.done_label, fill=GREEN),
+                     _styled(sheet, platform.missing_label, fill=RED)))
+    sheet.append(row3)
+    sheet.append(row4)
     for number, line in enumerate(members, start=1):
         per_day = line.days.get(platform.code, {})
         values: list[Any] = [number, line.title, line.nama, line.divisi]
         for day in days:
             posts, done = per_day.get(day, (0, 0))
             values.extend((posts, done, max(posts - done, 0)))
-        for col, value in enumerate(values, start=1):
-            cell = sheet.cell(row=row, column=col, value=value)
-            cell.border = BOX
-            if col > len(FIXED_COLUMNS):
-                cell.number_format = NUMBER_FORMAT
-                kind = (col - len(FIXED_COLUMNS) - 1) % 3
-                if kind == 1:
-                    cell.fill = GREEN
-                elif kind == 2:
-                    cell.fill = RED
-        row += 1
-    last_user_row = row - 1
-    total = sheet.cell(row=row, column=1, value="TOTAL")
-    sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(FIXED_COLUMNS))
-    total.font, total.alignment, total.border = BOLD, CENTER, BOX
-    for col in range(len(FIXED_COLUMNS) + 1, last_col + 1):
+        sheet.append(values)
+    total: list[Any] = [_styled(sheet, "TOTAL")]
+    total.extend(_styled(sheet, None) for _ in range(fixed - 1))
+    for col in range(fixed + 1, last_col + 1):
         letter = get_column_letter(col)
-        formula: Any = f"=SUM({letter}5:{letter}{last_user_row})" if last_user_row >= 5 else 0
-        cell = sheet.cell(row=row, column=col, value=formula)
-        cell.font, cell.number_format, cell.border = BOLD, NUMBER_FORMAT, BOX
-    sheet.freeze_panes = "E5"
-    sheet.auto_filter.ref = f"A4:{last_letter}{max(last_user_row, 4)}"
-    widths = {1: 5, 2: 12, 3: 30, 4: 22}
-    for col, width in widths.items():
-        sheet.column_dimensions[get_column_letter(col)].width = width
-    for col in range(len(FIXED_COLUMNS) + 1, last_col + 1):
-        sheet.column_dimensions[get_column_letter(col)].width = 11
-    sheet.row_dimensions[3].height = 30
-    sheet.row_dimensions[4].height = 30
+        formula: Any = (f"=SUM({letter}{first_user_row}:{letter}{last_user_row})"
+                        if members else 0)
+        total.append(_styled(sheet, formula, alignment=None, number_format=NUMBER_FORMAT))
+    sheet.append(total)
 
 
 def file_name(kind: str, client_id: str, start: date, end: date) -> str:

@@ -49,9 +49,15 @@ def test_weekly_layout() -> None:
     assert sheet["E7"].value == "=SUM(E5:E6)"
     assert sheet.freeze_panes == "E5"
     assert sheet.auto_filter.ref == f"A4:{last}6"
-    assert sheet["F5"].fill.start_color.rgb.endswith("C6EFCE")
-    assert sheet["G5"].fill.start_color.rgb.endswith("F8CBAD")
-    assert sheet["E5"].number_format == "#,##0"
+    assert sheet["F4"].fill.start_color.rgb.endswith("C6EFCE")
+    assert sheet["G4"].fill.start_color.rgb.endswith("F8CBAD")
+    fills = {str(rng.sqref): rule.dxf.fill.bgColor.rgb for rng in sheet.conditional_formatting
+             for rule in rng.rules}
+    green = next(ref for ref, rgb in fills.items() if rgb.endswith("C6EFCE"))
+    red = next(ref for ref, rgb in fills.items() if rgb.endswith("F8CBAD"))
+    assert green.split()[0] == "F5:F6" and len(green.split()) == 7
+    assert red.split()[0] == "G5:G6" and "Y5:Y6" in red.split()
+    assert sheet["E7"].number_format == "#,##0"
     tiktok = book["TT POLRES BATU"]
     assert tiktok["F4"].value == "Sudah Komentar"
     assert tiktok["A2"].value.startswith("Rekap Komentar TikTok Periode")
