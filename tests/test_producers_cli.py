@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from datetime import datetime
@@ -68,3 +69,39 @@ def test_once_runs_what_is_due_and_exits(db_url: str, conn: psycopg.Connection[A
     assert cli.main(["jobs"], env=env, clock=lambda: now) == cli.EXIT_OK
     listing = capsys.readouterr().out
     assert "complaint_response" in listing and "daily_report" in listing and " off " in listing
+
+
+def _env(db_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_CRON")}
+    env.update({"DATABASE_URL": db_url, **OFF, "LOG_LEVEL": "info"})
+    return env
+
+
+def test_two_processes_backfilling_the_same_slot_enqueue_once(
+        db_url: str, conn: psycopg.Connection[Any]) -> None:
+    conn.execute("INSERT INTO complaint_queue (complainant, response_template) "
+                 "VALUES ('081234567890', 'Terima kasih')")
+    args = [sys.executable, "-m", "producers", "run", "complaint_response", "--at",
+            "2026-11-23 10:00"]
+    procs = [subprocess.Popen(args, cwd=REPO_ROOT, env=_env(db_url), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=60) for p in procs]
+    assert sorted(p.returncode for p in procs) == [0, 1], outputs
+    assert conn.execute("SELECT count(*) FROM wa_outbox").fetchone() == (1,)
+
+
+def test_the_scheduler_process_stops_cleanly_on_sigterm(db_url: str) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "producers"], cwd=REPO_ROOT,
+                            env=_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+    assert proc.stdout is not None
+    lines = []
+    for line in proc.stdout:  # wait until it runs
+        lines.append(line)
+        if "scheduler running" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, "".join(lines) + out
+    assert "complaint_response='*/5 * * * *'" in "".join(lines)
+    assert "scheduler stopped (SIGTERM)" in out

@@ -302,3 +302,43 @@ def test_notify_on_the_wake_channel_runs_the_job_out_of_slot(
     assert seen[0].trigger == "notify"
     assert runs(conn, "woken") == []  # out-of-slot runs leave no producer_run row
     assert len(messages(conn, "woken %")) == len(seen)
+
+
+def test_a_producer_killed_mid_slot_leaves_nothing_and_the_restart_runs_it_once(
+        db_url: str, conn: psycopg.Connection[Any]) -> None:
+    slot = MONDAY + timedelta(hours=7)
+    entered, release = threading.Event(), threading.Event()
+    inner = counting_job("killed")
+
+    def stuck(ctx: JobContext) -> JobResult:
+        result = inner.run(ctx)  # the message is inserted, not committed
+        entered.set()
+        release.wait(timeout=30)
+        return result
+
+    victim = make_scheduler(db_url, [scheduled(JobSpec("killed", "0 7 * * *", "X_CRON", stuck),
+                                               "0 7 * * *")])
+    errors: list[BaseException] = []
+
+    def drive() -> None:
+        try:
+            victim.start(slot + timedelta(minutes=1))
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=drive)
+    thread.start()
+    assert entered.wait(timeout=30)
+    killed = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE application_name = 'cicero-producers' AND datname = "
+                          "current_database()").fetchall()
+    assert killed == [(True,)]
+    release.set()
+    thread.join(timeout=30)
+    assert errors and isinstance(errors[0], psycopg.OperationalError)
+    victim.close()
+    assert messages(conn, "killed %") == [] and runs(conn, "killed") == []
+    restarted = make_scheduler(db_url, [scheduled(counting_job("killed"), "0 7 * * *")])
+    assert [o.status for o in restarted.start(slot + timedelta(minutes=2))] == ["done"]
+    restarted.close()
+    assert len(messages(conn, "killed %")) == 1
