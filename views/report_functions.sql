@@ -73,31 +73,73 @@ AS $$ SELECT id_day_name((ts AT TIME ZONE 'Asia/Jakarta')::date) || ', '
              || extract(year FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int || ', ' || id_time(ts) $$;
 
 -- ---------------------------------------------------------------- handles (domain §2.2)
--- Instagram: trim, take the handle out of an instagram.com URL, strip leading '@', lower-case.
--- NULL for an empty result.
+-- Instagram: trim, take the handle out of an instagram.com / tiktok.com URL, strip '@' at the
+-- ends, lower-case. NULL for an empty result. Collation "C": byte-wise and fast to compare,
+-- hash and sort (it runs over every element of every like list).
 CREATE OR REPLACE FUNCTION cicero_ig_handle(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT nullif(lower(ltrim(
+AS $$ SELECT nullif(lower(btrim(
           CASE WHEN strpos(raw, '/') > 0
-               THEN coalesce(substring(btrim(raw) FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'),
-                             btrim(raw))
-               ELSE btrim(raw) END, '@')), '') $$;
+               THEN coalesce(substring(raw FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'), raw)
+               ELSE raw END, E' \t\r\n@') COLLATE "C"), '') $$;
 
 -- TikTok: like normalizeHandleValue without the '@' prefix: handle out of a URL, keep only
--- [A-Za-z0-9._-], lower-case. NULL for an empty result.
+-- [A-Za-z0-9._-], lower-case. NULL for an empty result. Collation "C" as above.
 CREATE OR REPLACE FUNCTION cicero_tiktok_handle(raw text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT nullif(lower(regexp_replace(
-          CASE WHEN strpos(raw, '/') > 0
-               THEN coalesce(substring(btrim(raw) FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'),
-                             raw)
-               ELSE raw END, '[^A-Za-z0-9._-]', '', 'g')), '') $$;
+AS $$ SELECT nullif(lower(
+          CASE WHEN ltrim(raw, '@') ~ '^[a-z0-9._-]+$' THEN ltrim(raw, '@')
+               ELSE regexp_replace(
+                        CASE WHEN strpos(raw, '/') > 0
+                             THEN coalesce(substring(raw FROM '(?:instagram\.com|tiktok\.com)/+@?([^/?#[:space:]]+)'), raw)
+                             ELSE raw END, '[^A-Za-z0-9._-]', '', 'g') END COLLATE "C"), '') $$;
 
--- One element of a like/comment array as returned by jsonb_array_elements_text: a username
--- string, or the text of a legacy {"username": ...} object.
-CREATE OR REPLACE FUNCTION cicero_engagement_username(elem text) RETURNS text
+-- One element of a like / comment array as returned by jsonb_array_elements_text (a username
+-- string, or the text of a legacy {"username": ...} object), normalised. Written so that the
+-- planner inlines them (the common string case never calls a function).
+CREATE OR REPLACE FUNCTION cicero_ig_like_handle(elem text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN (elem::jsonb) ->> 'username' ELSE elem END $$;
+AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN cicero_ig_handle((elem::jsonb) ->> 'username')
+                  ELSE cicero_ig_handle(elem) END $$;
+
+-- Comment lists are written by the fetcher already normalised ('@handle'); like V2's reader,
+-- the compare side only strips '@' (and blanks, a URL) and lower-cases (domain §2.2).
+CREATE OR REPLACE FUNCTION cicero_tiktok_comment_handle(elem text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN cicero_ig_handle((elem::jsonb) ->> 'username')
+                  ELSE cicero_ig_handle(elem) END $$;
+
+-- ---------------------------------------------------------------- engagement per post set
+-- For a set of posts (e.g. one client's posts of one day, week or month): a jsonb object
+-- {normalised handle: number of those posts whose like list holds it}. A handle listed twice
+-- in one post (two spellings, legacy objects) counts once: each post sets its own bit of a
+-- bit string and the bits are counted, so no per-post sort is needed.
+CREATE OR REPLACE FUNCTION cicero_ig_done_by_handle(shortcodes text[]) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT coalesce(jsonb_object_agg(t.handle, bit_count(t.posts))
+                          FILTER (WHERE t.handle IS NOT NULL), '{}')
+        FROM (SELECT cicero_ig_like_handle(v) AS handle,
+                     bit_or(set_bit(repeat('0', cardinality(shortcodes))::varbit, s.i::integer - 1, 1))
+                         AS posts
+                FROM unnest(shortcodes) WITH ORDINALITY AS s(code, i)
+                JOIN insta_like l ON l.shortcode = s.code
+               CROSS JOIN LATERAL jsonb_array_elements_text(
+                         CASE jsonb_typeof(l.likes) WHEN 'array' THEN l.likes ELSE '[]' END) AS v
+               GROUP BY 1) t $$;
+
+-- The same for TikTok videos and their comment lists.
+CREATE OR REPLACE FUNCTION cicero_tiktok_done_by_handle(video_ids text[]) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$ SELECT coalesce(jsonb_object_agg(t.handle, bit_count(t.posts))
+                          FILTER (WHERE t.handle IS NOT NULL), '{}')
+        FROM (SELECT cicero_tiktok_comment_handle(v) AS handle,
+                     bit_or(set_bit(repeat('0', cardinality(video_ids))::varbit, s.i::integer - 1, 1))
+                         AS posts
+                FROM unnest(video_ids) WITH ORDINALITY AS s(code, i)
+                JOIN tiktok_comment k ON k.video_id = s.code
+               CROSS JOIN LATERAL jsonb_array_elements_text(
+                         CASE jsonb_typeof(k.comments) WHEN 'array' THEN k.comments ELSE '[]' END) AS v
+               GROUP BY 1) t $$;
 
 -- ---------------------------------------------------------------- recipients
 -- Split a multi-value contact column on ',', ';' or newlines; trimmed, empty parts dropped.
@@ -145,25 +187,22 @@ AS $$ SELECT CASE WHEN upper(divisi) LIKE 'BAG%' THEN 1
 
 CREATE OR REPLACE FUNCTION cicero_jabatan_rank(jabatan text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT CASE WHEN upper(jabatan) ~ '^(DIR|DIREKTUR)\M' THEN 1
-                  WHEN upper(jabatan) ~ '^WADIR\M' THEN 2
-                  WHEN upper(jabatan) ~ '^KASUBDIT\M' THEN 3
-                  WHEN upper(jabatan) ~ '^KABAG\M' THEN 4
-                  WHEN upper(jabatan) ~ '^KASUBBAG\M' THEN 5
-                  WHEN upper(jabatan) ~ '^KASAT\M' THEN 6
-                  WHEN upper(jabatan) ~ '^KANIT\M' THEN 7
-                  ELSE 8 END $$;
+AS $$ SELECT CASE split_part(upper(btrim(jabatan)), ' ', 1)
+                  WHEN 'DIR' THEN 1 WHEN 'DIREKTUR' THEN 1 WHEN 'WADIR' THEN 2
+                  WHEN 'KASUBDIT' THEN 3 WHEN 'KABAG' THEN 4 WHEN 'KASUBBAG' THEN 5
+                  WHEN 'KASAT' THEN 6 WHEN 'KANIT' THEN 7 ELSE 8 END $$;
 
 CREATE OR REPLACE FUNCTION cicero_pangkat_rank(title text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT coalesce(array_position(
-          ARRAY['KBP', 'AKBP', 'KOMPOL', 'AKP', 'IPTU', 'IPDA', 'AIPTU', 'AIPDA', 'BRIPKA',
-                'BRIGADIR', 'BRIPTU', 'BRIPDA', 'PEMBINA', 'PENATA TK I', 'PENATA',
-                'PENATA MUDA TK I', 'PENATA MUDA', 'PENGATUR TK I', 'PENGATUR', 'PENGATUR MUDA',
-                'JURU', 'PPPK', 'PHL'],
-          CASE upper(btrim(title)) WHEN 'KOMISARIS BESAR POLISI' THEN 'KBP'
-                                   WHEN 'BRIGPOL' THEN 'BRIGADIR'
-                                   ELSE upper(btrim(title)) END), 99) $$;
+AS $$ SELECT CASE upper(btrim(title))
+                  WHEN 'KBP' THEN 1 WHEN 'KOMBES' THEN 1 WHEN 'KOMISARIS BESAR POLISI' THEN 1
+                  WHEN 'AKBP' THEN 2 WHEN 'KOMPOL' THEN 3 WHEN 'AKP' THEN 4 WHEN 'IPTU' THEN 5
+                  WHEN 'IPDA' THEN 6 WHEN 'AIPTU' THEN 7 WHEN 'AIPDA' THEN 8 WHEN 'BRIPKA' THEN 9
+                  WHEN 'BRIGADIR' THEN 10 WHEN 'BRIGPOL' THEN 10 WHEN 'BRIPTU' THEN 11
+                  WHEN 'BRIPDA' THEN 12 WHEN 'PEMBINA' THEN 13 WHEN 'PENATA TK I' THEN 14
+                  WHEN 'PENATA' THEN 15 WHEN 'PENATA MUDA TK I' THEN 16 WHEN 'PENATA MUDA' THEN 17
+                  WHEN 'PENGATUR TK I' THEN 18 WHEN 'PENGATUR' THEN 19 WHEN 'PENGATUR MUDA' THEN 20
+                  WHEN 'JURU' THEN 21 WHEN 'PPPK' THEN 22 WHEN 'PHL' THEN 23 ELSE 99 END $$;
 
 -- '<pangkat> <nama>' without doubled blanks.
 CREATE OR REPLACE FUNCTION cicero_person_label(title text, nama text) RETURNS text
