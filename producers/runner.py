@@ -97,9 +97,11 @@ def run_slot(
         record_failed(conn, spec.name, slot, error)
         return RunOutcome(spec.name, slot, "failed", error=error, seconds=seconds)
     seconds = time.perf_counter() - started
-    log.info("job %s done for slot %s: enqueued=%d duplicates=%d skipped=%d (%.2fs)%s",
-             spec.name, slot.isoformat(), result.enqueued, result.duplicates, result.skipped,
-             seconds, f" - {result.detail}" if result.detail else "", extra=extra)
+    busy = result.enqueued or result.duplicates or result.skipped
+    log.log(logging.INFO if busy else logging.DEBUG,  # an idle per-minute slot is not news
+            "job %s done for slot %s: enqueued=%d duplicates=%d skipped=%d (%.2fs)%s",
+            spec.name, slot.isoformat(), result.enqueued, result.duplicates, result.skipped,
+            seconds, f" - {result.detail}" if result.detail else "", extra=extra)
     return RunOutcome(spec.name, slot, "done", result=result, seconds=seconds)
 
 
