@@ -178,3 +178,68 @@ def test_task_recap_sends_changes_and_hourly_lists_never_the_same_content_twice(
     keys = [r["dedupe_key"] for r in outbox(conn, "task_delivery_recap")]
     assert all(k.startswith("task_delivery_recap:2026-11-22:") for k in keys)
     assert len(keys) == len(set(keys))
+
+
+def test_two_schedulers_with_the_real_jobs_race_over_a_week(
+        db_url: str, conn: psycopg.Connection[Any]) -> None:
+    """Every real job (intake off for speed) at every slot of a week, two schedulers racing."""
+    import threading
+
+    from producers import registry
+    from producers.config import load_producer_settings
+    from producers.scheduler import Scheduler
+
+    seed(conn)
+    conn.execute("INSERT INTO complaint_queue (complainant, response_template, created_at) "
+                 "VALUES ('081234567890', 'Terima kasih', %s)", (DAY + timedelta(hours=3),))
+    env = {"DATABASE_URL": db_url, "COMPLAINT_INTAKE_CRON": "off",
+           "ADMIN_WHATSAPP": "081311112222"}
+    specs = registry.base_specs()
+    settings = load_producer_settings(specs, env)
+    jobs = registry.scheduled(settings, registry.configured_specs(settings, specs))
+    start = DAY - timedelta(days=6)  # Monday 16 November 00:00 .. Monday 23 November 00:00
+    end = start + timedelta(days=8)
+    moments = sorted({s for job in jobs for s in job.cron.slots(start, end)})
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def drive() -> None:
+        scheduler = Scheduler(lambda: connect_producer(db_url), jobs,
+                              admin_whatsapp=settings.admin_whatsapp)
+        try:
+            scheduler.start(start)
+            for moment in moments:
+                barrier.wait(timeout=60)
+                scheduler.tick(moment)
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+        finally:
+            scheduler.close()
+
+    threads = [threading.Thread(target=drive) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    per_job = dict(conn.execute(
+        "SELECT job, count(*) FROM producer_run WHERE status = 'done' GROUP BY job").fetchall())
+    expected = {job.name: len(list(job.cron.slots(start - timedelta(microseconds=1), end)))
+                for job in jobs}
+    expected.pop("monthly_report")  # no 1st of the month in this week
+    expected["task_delivery_recap"] = 8 * 48 + 1  # includes the start slot (00:00, in grace)
+    expected["complaint_response"] = 8 * 288 + 1
+    assert per_job == expected
+    assert conn.execute("SELECT count(*) FROM producer_run WHERE status <> 'done'"
+                        ).fetchone() == (0,)
+    # each message was enqueued by exactly one run, and no report or complaint run met a
+    # message of another run (the Daftar Tugas meets its own identical hourly texts by design)
+    totals = conn.execute("SELECT sum(enqueued) FROM producer_run").fetchone()
+    queued = conn.execute("SELECT count(*) FROM wa_outbox").fetchone()
+    assert totals is not None and queued is not None and totals[0] == queued[0] > 0
+    assert conn.execute("SELECT sum(duplicates) FROM producer_run "
+                        "WHERE job <> 'task_delivery_recap'").fetchone() == (0,)
+    types = dict(conn.execute("SELECT type, count(*) FROM wa_outbox GROUP BY type").fetchall())
+    assert set(types) == {"daily_report", "weekly_report", "task_delivery_recap",
+                          "complaint_response"}
