@@ -19,6 +19,7 @@ import signal
 import sys
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -137,6 +138,43 @@ def validate(msg: ClaimedMessage) -> None:
         raise SendError(Failure.PERMANENT, "malformed row: attachment without name or data")
 
 
+class Settler:
+    """Commits the settles of a batch on its own connection while the loop claims and sends the
+    next one (pacing off only). ``wait()`` is called before anything that needs them committed:
+    any sleep, an empty claim, a failure, a release, shutdown."""
+
+    def __init__(self, url: str, application_name: str) -> None:
+        self._conn = connect(url, application_name=application_name)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-settle")
+        self._futures: list[Future[set[int]]] = []
+
+    def submit(self, sent: list[Sent]) -> None:
+        self._reap(block=False)
+        self._futures.append(self._pool.submit(engine.mark_sent_many, self._conn, sent))
+
+    def busy(self) -> bool:
+        return bool(self._futures)
+
+    def wait(self) -> None:
+        self._reap(block=True)
+
+    def _reap(self, *, block: bool) -> None:
+        keep: list[Future[set[int]]] = []
+        for future in self._futures:
+            if block or future.done():
+                future.result()  # re-raises a failed settle (the loop then stops: exit 1)
+            else:
+                keep.append(future)
+        self._futures = keep
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            self._pool.shutdown(wait=True)
+            self._conn.close()
+
+
 class Gateway:
     def __init__(self, settings: GatewaySettings, transport: Transport | None = None, *,
                  once: bool = False, stop: StopFlag | None = None) -> None:
@@ -162,6 +200,7 @@ class Gateway:
         self._disconnect_alerted = False
         self._conn: psycopg.Connection[Any] | None = None
         self._paused: db.PauseState | None = None
+        self._settler: Settler | None = None
         self._pause_stale = True
         self.started = threading.Event()
         # The fake transports record each send themselves (a log line, a JSON line).
@@ -209,6 +248,9 @@ class Gateway:
     def _serve(self, listen_conn: psycopg.Connection[Any], conn: psycopg.Connection[Any]) -> int:
         is_default = engine.register_session(conn, self.session)
         db.set_state(conn, self.session, "starting", f"gateway {self.worker} starting")
+        if not self.settings.pacing.enabled:
+            self._settler = Settler(self.settings.database_url,
+                                    f"wa-gateway:{self.session}:{self.worker}:settle")
         waiter = self._waiter = Waiter(listen_conn)
         waiter.install_signal_wakeup()
         events = EventQueue(wake=waiter.wake)
@@ -242,6 +284,12 @@ class Gateway:
             self._flush(conn)
         except Exception:
             log.exception("could not settle the last sends (their leases will expire)")
+        if self._settler is not None:
+            try:
+                self._settler.close()
+            except Exception:
+                log.exception("could not settle the last sends (their leases will expire)")
+            self._settler = None
         try:
             self.transport.stop()
         except Exception:
@@ -265,6 +313,7 @@ class Gateway:
                               "(pair it first with `make run-gateway`)",
                               self.settings.ready_timeout.total_seconds())
                     return EXIT_FATAL
+                self._flush(conn)
                 waiter.wait(1.0, notifies=False)
                 continue
             paused = self._pause_state(conn)
@@ -274,6 +323,7 @@ class Gateway:
                                 paused.paused_until.isoformat(), paused.reason)
                     return EXIT_OK
                 remaining = (paused.paused_until - paused.now).total_seconds()
+                self._flush(conn)
                 waiter.wait(min(remaining, self.settings.heartbeat.total_seconds()),
                             notifies=False)
                 self._pause_stale = True
@@ -296,6 +346,9 @@ class Gateway:
                                      limit=self.settings.claim_batch,
                                      lease=self.settings.outbox.lease)
             if not batch:
+                if self._settler is not None and self._settler.busy():
+                    self._settler.wait()  # unsettled rows hold their recipients' next rows
+                    continue
                 if self.once:
                     return EXIT_OK
                 self._idle_wait(conn, waiter)
@@ -342,6 +395,8 @@ class Gateway:
             db.heartbeat(conn, self.session)
 
     def _idle_wait(self, conn: engine.Conn, waiter: Waiter) -> None:
+        if waiter.drain():
+            return  # a NOTIFY came in while we were busy: claim again at once
         now, wake_at = db.next_wake(conn, self.session, self.settings.pacing.recipient_gap)
         timeout = (next_poll(self.settings.poll_cron, now) - now).total_seconds()
         if wake_at is not None:
@@ -361,7 +416,7 @@ class Gateway:
                 log.info("released %d claimed row(s) unsent", len(batch) - index)
                 break
             self._process(conn, msg)
-        self._flush(conn)
+        self._flush(conn, wait=False)  # committed while the next batch is claimed and sent
 
     def _process(self, conn: engine.Conn, msg: ClaimedMessage) -> None:
         if self.policy is ExpiredLeasePolicy.HOLD and not engine.mark_started(conn, msg):
@@ -387,11 +442,17 @@ class Gateway:
             self._flush(conn)
             self.pacer.sent()
 
-    def _flush(self, conn: engine.Conn) -> None:
+    def _flush(self, conn: engine.Conn, *, wait: bool = True) -> None:
+        """Settle the buffered sends; ``wait=False`` lets the settle thread commit them."""
         self.transport.flush()
         if self._pending:
             pending, self._pending = self._pending, []
-            engine.mark_sent_many(conn, pending)
+            if self._settler is None:
+                engine.mark_sent_many(conn, pending)
+            else:
+                self._settler.submit(pending)
+        if wait and self._settler is not None:
+            self._settler.wait()
 
     def _settle_failure(self, conn: engine.Conn, msg: ClaimedMessage, error: SendError) -> None:
         extra = {"outbox_id": msg.id, "attempt": msg.attempts, "failure": str(error.failure)}

@@ -95,7 +95,9 @@ def test_kill_9_during_a_drain_loses_nothing(db_url: str, conn: Conn, tmp_path: 
     sent_ids = [line["outbox_id"] for line in read_jsonl(sends)]
     assert set(sent_ids) == set(statuses(conn))
     duplicates = len(sent_ids) - len(set(sent_ids))
-    assert duplicates <= 10  # only the rows in flight at the kill (at most one claimed batch)
+    # only rows in flight at the kill: the batch being sent and the one whose settle was being
+    # committed (pacing off settles a batch while the next one is claimed)
+    assert duplicates <= 20
 
 
 @pytest.mark.slow
