@@ -229,6 +229,10 @@ class Scheduler:
                     listener = None
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
+            except Exception:  # a bug outside any job: keep the other jobs going
+                log.exception("scheduler loop error, retrying in %.0fs", backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 60.0)
         if listener is not None:
             listener.close()
         self.close()
