@@ -48,7 +48,8 @@ def test_shape_of_one_province(loaded: psycopg.Connection[Any]) -> None:
     conn = loaded
     assert one(conn, "SELECT count(*) FROM clients WHERE client_type = 'direktorat'") == 1
     assert one(conn, "SELECT count(*) FROM clients WHERE client_id = 'BOJONEGORO'") == 1
-    per_satker = one(conn, 'SELECT avg(n) FROM (SELECT count(*) n FROM "user" GROUP BY client_id) s')
+    per_satker = one(conn, 'SELECT avg(n) FROM (SELECT count(*) n FROM "user"'
+                           " GROUP BY client_id) s")
     assert 120 <= per_satker <= 200  # about 160 personnel per satker
     posts = conn.execute(
         "SELECT (created_at AT TIME ZONE 'Asia/Jakarta')::date, client_id, count(*)"
