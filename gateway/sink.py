@@ -156,7 +156,8 @@ class Sink:
 
     def _state(self, conn: psycopg.Connection[Any], change: StateChange) -> None:
         session = self.settings.session_name
-        level = logging.WARNING if change.alert or change.state != "connected" else logging.INFO
+        level = (logging.INFO if change.state in ("starting", "connected", "pairing")
+                 and not change.alert else logging.WARNING)
         log.log(level, "session %s: %s (%s)", session, change.state, change.detail or "")
         db.set_state(conn, session, change.state, change.detail)
         if change.jid:
