@@ -32,7 +32,7 @@ from tests.gateway_helpers import gateway_thread, settings_for, wait_for
 neonize_import()  # before any neonize import: see neonize_import()
 
 from neonize.events import EVENT_TO_INT  # noqa: E402
-from neonize.exc import SendMessageError  # noqa: E402
+from neonize.exc import PairPhoneError, SendMessageError  # noqa: E402
 from neonize.proto import Neonize_pb2 as N  # noqa: E402
 from neonize.proto.waE2E.WAWebProtobufsE2E_pb2 import ExtendedTextMessage, Message  # noqa: E402
 from neonize.utils.jid import build_jid  # noqa: E402
@@ -345,3 +345,20 @@ def test_offline_gateway_creates_the_store_and_claims_nothing(db_url: str, conn:
 
 def test_store_is_sqlite_under_wa_auth_path(settings: GatewaySettings, tmp_path: Path) -> None:
     assert settings.store == str(tmp_path / "auth" / "main.db")
+
+
+def test_pairing_by_phone_code_is_requested_once_after_the_first_qr(
+        settings: GatewaySettings) -> None:
+    from dataclasses import replace
+
+    transport = NeonizeTransport(replace(settings, pair_phone="+62 812-3456-7890"))
+    transport._client = transport.new_client()
+    transport.events = EventQueue()
+    transport._watch_once()  # no QR yet: nothing to do
+    assert not transport._pair_requested
+    transport._last_qr = time.monotonic()
+    # offline the Go side refuses (no live client); online it returns the 8-character code
+    with pytest.raises(PairPhoneError, match="client is nil"):
+        transport._watch_once()
+    assert vars(transport)["_pair_requested"] is True
+    transport._watch_once()  # asked once per client, not on every watchdog tick
