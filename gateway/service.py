@@ -46,6 +46,9 @@ EXIT_DATABASE = 3
 EXIT_LOCKED = 4
 
 CHANNEL = "wa_outbox"
+# An unexpected exception (not a WhatsApp error) is retried once; on a later attempt the row is
+# treated as poison and fails.
+POISON_ATTEMPTS = 2
 _HOUSEKEEPING_SECONDS = 1.0
 _QUIET_STATES = {"logged_out", "banned", "replaced", "pairing"}
 
@@ -430,6 +433,11 @@ class Gateway:
             if not isinstance(exc, SendError):
                 log.error("unexpected error sending row %d: %s", msg.id, error.reason,
                           exc_info=exc, extra={"outbox_id": msg.id})
+                if msg.attempts >= POISON_ATTEMPTS and error.failure is Failure.TRANSIENT:
+                    # it crashed the sender again: a poison row, failed so that the recipient's
+                    # later rows (held back by the per-recipient order) go on
+                    error = SendError(Failure.PERMANENT, f"poison row: the sender crashed on "
+                                      f"attempt {msg.attempts}: {error.reason}")
             self._flush(conn)
             self._settle_failure(conn, msg, error)
             return

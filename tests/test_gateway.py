@@ -189,7 +189,8 @@ def test_permanent_failure_does_not_block_the_queue(db_url: str, conn: Conn,
 def test_a_poison_row_ends_failed_and_the_rest_is_sent(db_url: str, conn: Conn,
                                                        tmp_path: Path) -> None:
     sends = tmp_path / "sends.jsonl"
-    poison = insert(conn, "6281233330000", "POISON", max_attempts=3)
+    poison = insert(conn, "6281233330000", "POISON")
+    behind = insert(conn, "6281233330000", "same recipient, behind the poison row")
     good = [insert(conn, f"628124444000{i}", f"good {i}") for i in range(3)]
     env = gateway_env(db_url, sends, WA_TRANSPORT_FAIL="crash:POISON",
                       OUTBOX_RETRY_BASE_SECONDS="0", OUTBOX_RETRY_MAX_SECONDS="0")
@@ -199,9 +200,9 @@ def test_a_poison_row_ends_failed_and_the_rest_is_sent(db_url: str, conn: Conn,
     row = conn.execute("SELECT status, attempts, last_error FROM wa_outbox WHERE id = %s",
                        (poison,)).fetchone()
     assert row is not None
-    assert row[:2] == ("failed", 3)
-    assert "attempts exhausted (3/3)" in row[2]
-    assert [line["outbox_id"] for line in read_jsonl(sends)] == good
+    assert row[:2] == ("failed", 2)  # retried once, then failed as poison (max_attempts is 5)
+    assert row[2].startswith("poison row: the sender crashed on attempt 2: InjectedCrash")
+    assert sorted(line["outbox_id"] for line in read_jsonl(sends)) == [behind, *good]
 
 
 def test_transient_failure_is_retried_with_backoff(db_url: str, conn: Conn,
