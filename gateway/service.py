@@ -72,9 +72,10 @@ class Waiter:
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._w, b"x")
 
-    def wait(self, seconds: float, *, notifies: bool = True) -> bool:
-        """Returns ``True`` when a NOTIFY arrived."""
-        fds = [self._r, self.conn.fileno()] if notifies else [self._r]
+    def wait(self, seconds: float) -> bool:
+        """Returns ``True`` when a NOTIFY arrived. The LISTEN socket is always watched, so a
+        lost connection (it holds the session lock) is noticed at once, whatever the wait."""
+        fds = [self._r, self.conn.fileno()]
         try:
             ready, _, _ = select.select(fds, [], [], max(0.0, seconds))
         except InterruptedError:
@@ -85,10 +86,17 @@ class Waiter:
                     pass
             except (BlockingIOError, OSError):
                 pass
-        return self.drain() if notifies else False
+        return self.drain()
 
     def drain(self) -> bool:
-        return any(True for _ in self.conn.notifies(timeout=0.0))
+        """Read what the LISTEN socket holds; ``True`` if a NOTIFY came. Raises
+        ``OperationalError`` when the connection (and with it the session lock) is gone."""
+        pgconn = self.conn.pgconn
+        pgconn.consume_input()
+        notified = False
+        while pgconn.notifies() is not None:
+            notified = True
+        return notified
 
     def close(self) -> None:
         if self._old_wakeup is not None:
@@ -317,7 +325,7 @@ class Gateway:
                               self.settings.ready_timeout.total_seconds())
                     return EXIT_FATAL
                 self._flush(conn)
-                waiter.wait(1.0, notifies=False)
+                waiter.wait(1.0)
                 continue
             paused = self._pause_state(conn)
             if paused is not None and paused.paused_until is not None:
@@ -327,8 +335,7 @@ class Gateway:
                     return EXIT_OK
                 remaining = (paused.paused_until - paused.now).total_seconds()
                 self._flush(conn)
-                waiter.wait(min(remaining, self.settings.heartbeat.total_seconds()),
-                            notifies=False)
+                waiter.wait(min(remaining, self.settings.heartbeat.total_seconds()))
                 self._pause_stale = True
                 continue
             if pacing.enabled:
@@ -338,8 +345,7 @@ class Gateway:
                         log.warning("pacing: %s reached; nothing more sent now", reason)
                         return EXIT_OK
                     log.debug("pacing: waiting %.1f s (%s)", seconds, reason)
-                    waiter.wait(min(seconds, self.settings.heartbeat.total_seconds()),
-                                notifies=False)
+                    waiter.wait(min(seconds, self.settings.heartbeat.total_seconds()))
                     continue
                 batch = engine.claim(conn, session=self.session, worker=self.worker, limit=1,
                                      lease=self.settings.outbox.lease,
@@ -392,6 +398,10 @@ class Gateway:
             return
         self._last_housekeeping = now
         self._pause_stale = True
+        if self._waiter is not None:
+            # also while busy sending: if the LISTEN connection, which holds the session lock,
+            # is gone, this raises and the process exits (1) instead of running on without it
+            self._waiter.drain()
         engine.release_expired(conn, policy=self.policy, session=self.session)
         if now - self._last_heartbeat >= self.settings.heartbeat.total_seconds():
             self._last_heartbeat = now

@@ -137,6 +137,25 @@ def test_a_second_gateway_on_the_same_session_refuses(db_url: str, tmp_path: Pat
     assert run_once(gateway_env(db_url, tmp_path / "b.jsonl")).returncode == 0
 
 
+@pytest.mark.slow
+def test_losing_the_lock_connection_stops_the_gateway(db_url: str, conn: Conn,
+                                                      tmp_path: Path) -> None:
+    engine.register_session(conn, "main")
+    conn.execute("UPDATE wa_session SET paused_until = now() + interval '1 hour'")
+    proc = start_gateway(gateway_env(db_url, tmp_path / "sends.jsonl"), log_dir=tmp_path)
+    try:
+        assert wait_for(lambda: conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        ).fetchone() == (1,), 15)
+        conn.execute("SELECT pg_terminate_backend(l.pid) FROM pg_locks AS l "
+                     "WHERE l.locktype = 'advisory' AND l.granted")
+        assert proc.wait(5) == 1  # supervisord restarts it; it never runs without its lock
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_bad_configuration_lists_every_problem(db_url: str) -> None:
     env = gateway_env(db_url, None, WA_SESSION_NAME="Bad Name!", WA_TRANSPORT="carrier-pigeon",
                       WA_GATEWAY_POLL_CRON="every now and then", WA_SEND_GAP_MIN_SECONDS="9",
