@@ -88,10 +88,13 @@ MONTHLY_KIND = ReportKind(
     "  FROM monthly_report_view WHERE month_start = %(start)s"
     " ORDER BY client_id, message_order, recipient")
 
+# All clients of the period in one streamed query (grouped by client), rather than one query
+# per client: a month for a province is ~4 s this way against ~15 s client by client.
 USER_DAYS: LiteralString = (
-    "SELECT * FROM report_user_day WHERE client_id = %(client)s"
-    " AND report_date BETWEEN %(start)s AND %(end)s"
-    " ORDER BY user_client_id, divisi, nama, report_date")
+    "SELECT report_date, client_id, user_id, user_client_id, user_client_name, title, nama,"
+    " divisi, ig_posts, ig_done, tiktok_posts, tiktok_done"
+    "  FROM report_user_day WHERE report_date BETWEEN %(start)s AND %(end)s"
+    " ORDER BY client_id")
 AUDIENCE: LiteralString = "SELECT * FROM report_audience WHERE client_id = %(client)s"
 
 
@@ -103,17 +106,41 @@ def caption(kind: ReportKind, client_name: str, period: Period) -> str:
     return f"📎 Rekap {kind.label} Engagement *{client_name}*\n{when}"
 
 
-def workbook_for(conn: Any, client_id: str, client_name: str, period: Period) -> bytes:
-    params = {"client": client_id, "start": period.start, "end": period.end}
-    with conn.cursor(row_factory=dict_row) as cur:
+def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, bytes]:
+    """``client_id -> .xlsx`` for the given clients (``client_id -> name``) over ``period``.
+
+    ``report_user_day`` is streamed through a server-side cursor (the slot's transaction is
+    open) so only one client's rows are in memory at a time.
+    """
+    built: dict[str, bytes] = {}
+
+    def build(client_id: str, rows: list[dict[str, Any]]) -> None:
+        built[client_id] = xlsx.build_workbook(
+            xlsx.lines_from_rows(rows), period.start, period.end, client_id=client_id,
+            client_name=clients[client_id])
+
+    params = {"start": period.start, "end": period.end}
+    current: str | None = None
+    rows: list[dict[str, Any]] = []
+    with conn.cursor(name="producers_user_days", row_factory=dict_row) as cur:
+        cur.itersize = 5000
         cur.execute(USER_DAYS, params)
-        rows = cur.fetchall()
-        if not rows:  # no posts in the whole period: list the audience with zeros
-            cur.execute(AUDIENCE, params)
-            rows = cur.fetchall()
-    lines = xlsx.lines_from_rows(rows)
-    return xlsx.build_workbook(lines, period.start, period.end, client_id=client_id,
-                               client_name=client_name)
+        for row in cur:
+            client_id = str(row["client_id"])
+            if client_id != current:
+                if current in clients:
+                    build(current, rows)
+                current, rows = client_id, []
+            if client_id in clients:
+                rows.append(row)
+    if current in clients:
+        build(current, rows)
+    for client_id in clients:
+        if client_id not in built:  # no posts in the whole period: the audience with zeros
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(AUDIENCE, {"client": client_id})
+                build(client_id, cur.fetchall())
+    return built
 
 
 def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> JobResult:
@@ -146,8 +173,9 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
                 clients[client_id][1].append(admin)
     documents = 0
     if attach:
+        files = workbooks(conn, {cid: name for cid, (name, _) in clients.items()}, period)
         for client_id, (name, recipients) in clients.items():
-            data = workbook_for(conn, client_id, name, period)
+            data = files[client_id]
             attachment = Attachment(data, xlsx.file_name(kind.kind, client_id, period.start,
                                                          period.end), xlsx.XLSX_MIME)
             text = caption(kind, name, period)
