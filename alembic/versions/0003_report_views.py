@@ -138,18 +138,24 @@ AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN cicero_ig_handle((elem::jsonb) -
 -- For a set of posts (e.g. one client's posts of one day, week or month): a jsonb object
 -- {normalised handle: number of those posts whose like list holds it}. A handle listed twice
 -- in one post (two spellings, legacy objects) counts once: each post sets its own bit of a
--- bit string and the bits are counted, so no per-post sort is needed.
+-- bit string and the bits are counted, so no per-post sort is needed. Entries are grouped by
+-- their raw text first, so each distinct spelling is normalised once, not once per post.
 CREATE OR REPLACE FUNCTION cicero_ig_done_by_handle(shortcodes text[]) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT coalesce(jsonb_object_agg(t.handle, bit_count(t.posts))
                           FILTER (WHERE t.handle IS NOT NULL), '{}')
-        FROM (SELECT cicero_ig_like_handle(v) AS handle,
-                     bit_or(set_bit(repeat('0', cardinality(shortcodes))::varbit, s.i::integer - 1, 1))
-                         AS posts
-                FROM unnest(shortcodes) WITH ORDINALITY AS s(code, i)
-                JOIN insta_like l ON l.shortcode = s.code
-               CROSS JOIN LATERAL jsonb_array_elements_text(
-                         CASE jsonb_typeof(l.likes) WHEN 'array' THEN l.likes ELSE '[]' END) AS v
+        FROM (SELECT cicero_ig_like_handle(r.entry) AS handle, bit_or(r.posts) AS posts
+                FROM (SELECT v AS entry, bit_or(s.bit) AS posts
+                        FROM (SELECT s.code,
+                                     set_bit(repeat('0', cardinality(shortcodes))::varbit,
+                                             s.i::integer - 1, 1) AS bit
+                                FROM unnest(shortcodes) WITH ORDINALITY AS s(code, i)
+                              OFFSET 0) s  -- the post's bit once per post
+                        JOIN insta_like l ON l.shortcode = s.code
+                       CROSS JOIN LATERAL jsonb_array_elements_text(
+                                 CASE jsonb_typeof(l.likes) WHEN 'array' THEN l.likes
+                                 ELSE '[]' END) AS v
+                       GROUP BY v) r
                GROUP BY 1) t $$;
 
 -- The same for TikTok videos and their comment lists.
@@ -157,13 +163,18 @@ CREATE OR REPLACE FUNCTION cicero_tiktok_done_by_handle(video_ids text[]) RETURN
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$ SELECT coalesce(jsonb_object_agg(t.handle, bit_count(t.posts))
                           FILTER (WHERE t.handle IS NOT NULL), '{}')
-        FROM (SELECT cicero_tiktok_comment_handle(v) AS handle,
-                     bit_or(set_bit(repeat('0', cardinality(video_ids))::varbit, s.i::integer - 1, 1))
-                         AS posts
-                FROM unnest(video_ids) WITH ORDINALITY AS s(code, i)
-                JOIN tiktok_comment k ON k.video_id = s.code
-               CROSS JOIN LATERAL jsonb_array_elements_text(
-                         CASE jsonb_typeof(k.comments) WHEN 'array' THEN k.comments ELSE '[]' END) AS v
+        FROM (SELECT cicero_tiktok_comment_handle(r.entry) AS handle, bit_or(r.posts) AS posts
+                FROM (SELECT v AS entry, bit_or(s.bit) AS posts
+                        FROM (SELECT s.code,
+                                     set_bit(repeat('0', cardinality(video_ids))::varbit,
+                                             s.i::integer - 1, 1) AS bit
+                                FROM unnest(video_ids) WITH ORDINALITY AS s(code, i)
+                              OFFSET 0) s
+                        JOIN tiktok_comment k ON k.video_id = s.code
+                       CROSS JOIN LATERAL jsonb_array_elements_text(
+                                 CASE jsonb_typeof(k.comments) WHEN 'array' THEN k.comments
+                                 ELSE '[]' END) AS v
+                       GROUP BY v) r
                GROUP BY 1) t $$;
 
 -- ---------------------------------------------------------------- recipients
