@@ -105,3 +105,21 @@ def test_the_scheduler_process_stops_cleanly_on_sigterm(db_url: str) -> None:
     assert proc.returncode == 0, "".join(lines) + out
     assert "complaint_response='*/5 * * * *'" in "".join(lines)
     assert "scheduler stopped (SIGTERM)" in out
+
+
+def test_the_intake_job_is_imported_defensively(monkeypatch: pytest.MonkeyPatch,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    from producers import registry
+
+    names = [spec.name for spec in registry.base_specs()]
+    assert names.index("complaint_intake") < names.index("complaint_response")
+    monkeypatch.setattr(registry, "EXTERNAL", (("producers.complaints.no_such_module", "JOB"),
+                                               ("producers.schedule", "JOB"),
+                                               ("tests.test_producers_cli", "OFF")))
+    with caplog.at_level("INFO"):
+        names = [spec.name for spec in registry.base_specs()]
+    assert names == ["daily_report", "weekly_report", "monthly_report", "task_delivery_recap",
+                     "complaint_response"]
+    text = caplog.text
+    assert "no_such_module is not installed" in text
+    assert "tests.test_producers_cli.OFF is not a JobSpec" in text
