@@ -128,7 +128,7 @@ class Scheduler:
         return self.tick(now)
 
     def tick(self, now: datetime | None = None) -> list[RunOutcome]:
-        """Run every job's slots in ``(cursor, now]`` that are inside the grace window."""
+        """Run each job's newest slot in ``(cursor, now]`` if inside its grace; skip the rest."""
         now = self._now(now)
         if not self.started:
             return self.start(now)
