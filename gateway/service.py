@@ -429,7 +429,9 @@ class Gateway:
                 log.info("released %d claimed row(s) unsent", len(batch) - index)
                 break
             self._process(conn, msg)
-        self._flush(conn, wait=False)  # committed while the next batch is claimed and sent
+        # A full batch (bulk drain): its settle is committed while the next batch is claimed
+        # and sent. A partial one drained what was due: settle now, one thread hop fewer.
+        self._flush(conn, wait=len(batch) < self.settings.claim_batch)
 
     def _process(self, conn: engine.Conn, msg: ClaimedMessage) -> None:
         if self.policy is ExpiredLeasePolicy.HOLD and not engine.mark_started(conn, msg):
