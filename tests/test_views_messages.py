@@ -264,3 +264,18 @@ def test_task_delivery_recap(db: Cicero) -> None:
     assert after["ig_count"] == 2 and after["task_list_hash"] != row["task_list_hash"]
     # the view is the function at now()
     assert db.rows("SELECT * FROM task_delivery_recap_view") == []  # no post on the real today
+
+
+def test_recipient_valid_agrees_with_the_outbox_check(db: Cicero) -> None:
+    """Invalid values reach the producer as rows the outbox refuses (skipped, never fatal)."""
+    from outbox.engine import NewMessage, check_messages
+
+    db.client("V1", group="120363000000000051, 99", operator="0812-3456-7890, 12345",
+              super_="belum ada")
+    rows = db.rows("SELECT recipient, recipient_valid, summary FROM daily_report_view"
+                   " WHERE report_date = %s ORDER BY message_key, recipient", (DAY,))
+    assert {r["recipient_valid"] for r in rows} == {True, False}
+    problems = check_messages(db.conn, [
+        NewMessage(recipient=r["recipient"], content=r["summary"], type="daily_report")
+        for r in rows])
+    assert [p is None for p in problems] == [r["recipient_valid"] for r in rows]
