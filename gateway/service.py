@@ -62,6 +62,7 @@ class Waiter:
         os.set_blocking(self._r, False)
         os.set_blocking(self._w, False)
         self._old_wakeup: int | None = None
+        self._closed = False
 
     def install_signal_wakeup(self) -> None:
         """Wake on any signal (SIGTERM) too; only possible from the main thread."""
@@ -69,6 +70,8 @@ class Waiter:
             self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
 
     def wake(self) -> None:
+        if self._closed:
+            return
         with contextlib.suppress(BlockingIOError, OSError):
             os.write(self._w, b"x")
 
@@ -99,6 +102,7 @@ class Waiter:
         return notified
 
     def close(self) -> None:
+        self._closed = True
         if self._old_wakeup is not None:
             signal.set_wakeup_fd(self._old_wakeup)
         os.close(self._r)
