@@ -3,7 +3,9 @@
 -- task of a client when it is the client's own post (insta_post.client_id), a collaboration
 -- post listed in insta_post_clients, or (directorate clients) tagged with the client's role in
 -- insta_post_roles (domain §2.1). Client ids are matched case-insensitively and reported in
--- their canonical clients.client_id spelling.
+-- their canonical clients.client_id spelling. created_at must be timestamptz (as migration
+-- 0001 creates it): on a legacy install with a naive UTC column, convert it first
+-- (ALTER ... TYPE timestamptz USING created_at AT TIME ZONE 'UTC').
 CREATE OR REPLACE VIEW report_ig_post AS
 SELECT c.client_id,
        (p.created_at AT TIME ZONE 'Asia/Jakarta')::date AS report_date,
