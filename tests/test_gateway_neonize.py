@@ -230,6 +230,15 @@ def test_incoming_messages_are_stored_once(transport: NeonizeTransport, sink: Si
     assert rows[0][6] == datetime.fromtimestamp(1_790_000_000, UTC)
 
 
+def test_a_message_postgres_cannot_store_as_is_is_stored_cleaned(
+        transport: NeonizeTransport, sink: Sink, conn: Conn) -> None:
+    dispatch(transport._client, message_event("NUL1", Message(conversation="a\x00b")))
+    assert wait_for(lambda: sink.stored == 1, 5)
+    row = conn.execute("SELECT text FROM wa_inbox WHERE wa_message_id = 'NUL1'").fetchone()
+    assert row == ("ab",)
+    assert sink.failed_batches == 0
+
+
 def test_receipts_record_delivery_and_read(transport: NeonizeTransport, sink: Sink,
                                            conn: Conn) -> None:
     conn.execute("INSERT INTO wa_outbox (recipient, content, type, status, sent_at, "
