@@ -232,6 +232,7 @@ class NeonizeTransport:
         self._replaced = False
         self._threads: list[threading.Thread] = []
         self._generation = 0
+        self._connected = False
 
     # ------------------------------------------------------------------ client and handlers
     def new_client(self) -> Any:
@@ -278,11 +279,13 @@ class NeonizeTransport:
 
     @_safe
     def _on_connected(self, _client: Any, _ev: Any) -> None:
+        self._connected = True
         self._last_qr = None
         self.events.put(StateChange("connected", "connected and logged in"))
 
     @_safe
     def _on_disconnected(self, _client: Any, _ev: Any) -> None:
+        self._connected = False
         self.events.put(StateChange("disconnected", "websocket closed; reconnecting by itself"))
 
     @_safe
@@ -291,10 +294,12 @@ class NeonizeTransport:
 
     @_safe
     def _on_logged_out(self, _client: Any, ev: Any) -> None:
+        self._connected = False
         self.events.put(Raw(lambda: translate_logged_out(ev)))
 
     @_safe
     def _on_stream_replaced(self, _client: Any, _ev: Any) -> None:
+        self._connected = False
         self._replaced = True
         self.events.put(StateChange(
             "replaced", "stream replaced: another client uses this session; not reconnecting "
@@ -302,27 +307,33 @@ class NeonizeTransport:
 
     @_safe
     def _on_temporary_ban(self, _client: Any, ev: Any) -> None:
+        self._connected = False
         self.events.put(Raw(lambda: translate_ban(ev)))
 
     @_safe
     def _on_connect_failure(self, _client: Any, ev: Any) -> None:
+        self._connected = False
         self.events.put(Raw(lambda: translate_connect_failure(ev)))
 
     @_safe
     def _on_client_outdated(self, _client: Any, _ev: Any) -> None:
+        self._connected = False
         self.events.put(StateChange("disconnected", "client outdated: upgrade neonize",
                                     alert="client_outdated"))
 
     @_safe
     def _on_keepalive_timeout(self, _client: Any, ev: Any) -> None:
+        self._connected = False  # probably dead: whatsmeow reconnects after 3 min
         self.events.put(StateChange("degraded", f"keepalive timeout ({ev.ErrorCount} errors)"))
 
     @_safe
     def _on_keepalive_restored(self, _client: Any, _ev: Any) -> None:
+        self._connected = True
         self.events.put(StateChange("connected", "keepalive restored"))
 
     @_safe
     def _on_stream_error(self, _client: Any, ev: Any) -> None:
+        self._connected = False
         self.events.put(StateChange("disconnected", f"stream error {ev.Code}"))
 
     @_safe
@@ -355,6 +366,7 @@ class NeonizeTransport:
                 self._client.connect(self._proxy())
             except Exception as exc:
                 error = exc
+            self._connected = False
             if self._stopping.is_set():
                 return
             if self._replaced:
@@ -407,9 +419,10 @@ class NeonizeTransport:
                 log.warning("pairing code requested", extra={"pairing_code": code})
 
     def ready(self) -> bool:
-        with self._lock:
-            client = self._client
-            return bool(client is not None and client.is_connected and client.is_logged_in)
+        """Connected and logged in, as the events last said. Deliberately no call into Go:
+        ``IsConnected`` reads the Go client map, which ``Neonize()`` writes when a (re)connect
+        starts, and a concurrent map read and write is a fatal error of the Go runtime."""
+        return self._connected and not self._stopping.is_set()
 
     def send(self, msg: ClaimedMessage) -> SendResult:
         jid = to_jid(msg.recipient)

@@ -153,6 +153,8 @@ def test_real_ffi_accepts_our_message_then_says_client_is_nil(
 def test_text_and_document_through_neonize_send_path(transport: NeonizeTransport) -> None:
     go = FakeGo()
     transport._client._NewClient__client = go
+    assert not transport.ready()
+    dispatch(transport._client, N.Connected(status=True))  # ready() follows the events
     assert transport.ready()
     result = transport.send(claimed("6281234567890@s.whatsapp.net", "Rekap @6281111111 hari ini"))
     assert result.wa_message_id == "3EB0C0FFEE0123456789AB"
@@ -296,8 +298,10 @@ def test_connection_lifecycle_events_update_the_session(transport: NeonizeTransp
     dispatch(client, N.Connected(status=True))
     assert wait_for(lambda: state()[0] == "connected", 5)
     assert client.connected  # neonize's decoder saw it too
+    assert transport.ready()
     dispatch(client, N.LoggedOut(OnConnect=False, Reason=N.LOGGED_OUT))
     assert wait_for(lambda: state()[0] == "logged_out", 5)
+    assert not transport.ready()
     dispatch(client, N.StreamReplaced())
     assert wait_for(lambda: state()[0] == "replaced", 5)
     assert transport._replaced
