@@ -356,6 +356,11 @@ class NeonizeTransport:
         delay = 1.0
         while not self._stopping.is_set():
             with self._lock:
+                # Under the lock, so no send is inside Go while Neonize() below registers the
+                # new client in the Go client map (sends wait for the Connected event again).
+                if self._stopping.is_set():
+                    return
+                self._connected = False
                 self._client = self.new_client()
                 self._last_qr = None
                 self._pair_requested = False
@@ -428,8 +433,8 @@ class NeonizeTransport:
         jid = to_jid(msg.recipient)
         with self._lock:
             client = self._client
-            if client is None:
-                raise SendError(Failure.NOT_READY, "the WhatsApp client is not running")
+            if client is None or not self._connected:
+                raise SendError(Failure.NOT_READY, "the WhatsApp session is not connected")
             try:
                 message = (document_message(client, msg) if msg.attachment is not None
                            else text_message(msg.content))

@@ -138,6 +138,11 @@ def test_jids_for_people_and_groups() -> None:
 
 def test_real_ffi_accepts_our_message_then_says_client_is_nil(
         transport: NeonizeTransport) -> None:
+    with pytest.raises(SendError) as refused:  # not connected: Go is not even called
+        transport.send(claimed("6281234567890@s.whatsapp.net", "halo"))
+    assert refused.value.failure is Failure.NOT_READY
+    assert "not connected" in refused.value.reason
+    transport._connected = True  # as after a Connected event, but no Go client behind it
     # Go unmarshalled the JID and the Message before refusing: our protobufs are valid
     with pytest.raises(SendError) as info:
         transport.send(claimed("6281234567890@s.whatsapp.net", "halo"))
@@ -147,7 +152,6 @@ def test_real_ffi_accepts_our_message_then_says_client_is_nil(
         transport.send(claimed("120363025246125888@g.us", "rekap",
                                Attachment(b"PK\x03\x04", "rekap.xlsx", XLSX)))
     assert doc_info.value.failure is Failure.NOT_READY  # the upload needs a live client
-    assert not transport.ready()
 
 
 def test_text_and_document_through_neonize_send_path(transport: NeonizeTransport) -> None:
@@ -188,6 +192,7 @@ def test_text_and_document_through_neonize_send_path(transport: NeonizeTransport
 def test_whatsmeow_errors_are_classified(transport: NeonizeTransport, error: str,
                                          failure: Failure) -> None:
     transport._client._NewClient__client = FakeGo(error)
+    transport._connected = True
     with pytest.raises(SendError) as info:
         transport.send(claimed("6281234567890@s.whatsapp.net", "halo"))
     assert info.value.failure is failure
