@@ -15,26 +15,35 @@ from outbox.config import database_url_from_env, sqlalchemy_url
 config = context.config
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool,
+                   compare_to: object) -> bool:
+    """Keep neonize's session tables (``whatsmeow_*``) out of any autogenerate comparison."""
+    return not (type_ == "table" and name is not None and name.startswith("whatsmeow_"))
+
+
+def configure(**kwargs: object) -> None:
+    context.configure(target_metadata=None, transaction_per_migration=True,
+                      include_object=include_object, **kwargs)  # type: ignore[arg-type]
+
+
 def run_migrations() -> None:
     url = config.attributes.get("database_url") or database_url_from_env()
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(
-            connection=connection, target_metadata=None, transaction_per_migration=True
-        )
+        configure(connection=connection)
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(sqlalchemy_url(url), poolclass=pool.NullPool)
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=None, transaction_per_migration=True)
+        configure(connection=conn)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
 
 
 if context.is_offline_mode():
-    context.configure(url=sqlalchemy_url(database_url_from_env()), literal_binds=True)
+    configure(url=sqlalchemy_url(database_url_from_env()), literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

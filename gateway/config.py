@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
@@ -222,8 +223,12 @@ def load_gateway_settings(env: Mapping[str, str] | None = None, *,
     return settings
 
 
+_JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
 def next_poll(cron: str, after: datetime) -> datetime:
-    """The next fire time of the poll schedule (evaluated in UTC)."""
-    nxt = croniter(cron, after.astimezone(UTC)).get_next(datetime)
+    """The next fire time of the poll schedule, evaluated in Asia/Jakarta like every other
+    cron of the system (and the old node-cron services)."""
+    nxt = croniter(cron, after.astimezone(_JAKARTA)).get_next(datetime)
     assert isinstance(nxt, datetime)
     return nxt

@@ -84,14 +84,6 @@ def pacing_window(conn: Conn, session: str, per_hour: int, per_day: int) -> Paci
     return PacingWindow(*row)
 
 
-def next_wake(conn: Conn, session: str, recipient_gap: timedelta) -> tuple[datetime,
-                                                                          datetime | None]:
-    """``(now, wake_at)``: when a pending row may become claimable (``None``: nothing pending)."""
-    row = _row(conn, "next_wake", {"session": session, "recipient_gap": recipient_gap})
-    assert row is not None
-    return row[0], row[1]
-
-
 def store_inbound(conn: Conn, session: str, messages: list[Inbound]) -> int:
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(_q("store_inbound"), {

@@ -414,7 +414,8 @@ class Gateway:
     def _idle_wait(self, conn: engine.Conn, waiter: Waiter) -> None:
         if waiter.drain():
             return  # a NOTIFY came in while we were busy: claim again at once
-        now, wake_at = db.next_wake(conn, self.session, self.settings.pacing.recipient_gap)
+        now, wake_at = engine.next_wake(conn, self.session,
+                                            self.settings.pacing.recipient_gap)
         timeout = (next_poll(self.settings.poll_cron, now) - now).total_seconds()
         if wake_at is not None:
             due = (wake_at - now).total_seconds()

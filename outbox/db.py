@@ -41,7 +41,13 @@ def head_revision() -> str:
 
     config = Config(str(REPO_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    head = ScriptDirectory.from_config(config).get_current_head()
+    quiet = logging.getLogger("alembic")
+    previous = quiet.level
+    quiet.setLevel(logging.WARNING)  # no plugin set-up chatter on every process start
+    try:
+        head = ScriptDirectory.from_config(config).get_current_head()
+    finally:
+        quiet.setLevel(previous)
     if head is None:
         raise SchemaNotReady("no alembic revisions found")
     return head

@@ -111,8 +111,6 @@ class ClaimedMessage:
     max_attempts: int
     claim_token: UUID
     lease_expires_at: datetime
-    created_at: datetime
-    dedupe_key: str | None
     attachment: Attachment | None = field(default=None, repr=False)
 
     @property
@@ -257,14 +255,13 @@ def enqueue(conn: Conn, message: NewMessage) -> Enqueued:
 
 
 # ------------------------------------------------------------------------------ claim/settle
-def _claimed(row: tuple[Any, ...]) -> ClaimedMessage:
-    # Column order of the claim query's RETURNING list.
-    (msg_id, recipient, content, type_, session_name, priority, attempts, max_attempts,
-     claim_token, lease_expires_at, created_at, dedupe_key, data, name, mime) = row
+def _claimed(row: tuple[Any, ...], session: str, token: UUID) -> ClaimedMessage:
+    # Column order of the claim query's RETURNING list (session and token are the claim's own).
+    (msg_id, recipient, content, type_, priority, attempts, max_attempts, lease_expires_at,
+     data, name, mime) = row
     attachment = None if data is None else Attachment(bytes(data), name, mime)
-    return ClaimedMessage(msg_id, recipient, content, type_, session_name, priority, attempts,
-                          max_attempts, claim_token, lease_expires_at, created_at, dedupe_key,
-                          attachment)
+    return ClaimedMessage(msg_id, recipient, content, type_, session, priority, attempts,
+                          max_attempts, token, lease_expires_at, attachment)
 
 
 def claim(
@@ -280,15 +277,16 @@ def claim(
 
     All rows of one claim share its ``claim_token``: the token names the lease holder.
     """
+    token = uuid4()
     with _atomic(conn), conn.cursor() as cur:
         cur.execute(
             _q("claim"),
             {"session": session, "worker": worker, "limit": limit, "lease": lease,
-             "recipient_gap": recipient_gap, "token": uuid4()},
+             "recipient_gap": recipient_gap, "token": token},
         )
         rows = cur.fetchall()
-    rows.sort(key=lambda r: (-r[5], r[0]))  # (priority DESC, id)
-    return [_claimed(r) for r in rows]
+    rows.sort(key=lambda r: (-r[4], r[0]))  # (priority DESC, id)
+    return [_claimed(r, session, token) for r in rows]
 
 
 def _one(conn: Conn, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -427,11 +425,16 @@ def counts(conn: Conn) -> list[StatusCount]:
         return [StatusCount(*row) for row in cur.fetchall()]
 
 
-def next_due_at(conn: Conn, session: str) -> datetime | None:
+def next_wake(conn: Conn, session: str,
+              recipient_gap: timedelta = timedelta(0)) -> tuple[datetime, datetime | None]:
+    """``(now, wake_at)``: when a pending row of ``session`` may become claimable, under the
+    claim's own rules (FIFO per recipient, the recipient gap), or a lease runs out; ``None``
+    when nothing is waiting. Times are the database's."""
     with conn.cursor() as cur:
-        cur.execute(_q("next_due_at"), {"session": session})
+        cur.execute(_q("next_wake"), {"session": session, "recipient_gap": recipient_gap})
         row = cur.fetchone()
-    return None if row is None else row[0]
+    assert row is not None
+    return row[0], row[1]
 
 
 def register_session(conn: Conn, name: str) -> bool:

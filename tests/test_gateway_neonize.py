@@ -52,8 +52,7 @@ def claimed(recipient: str, content: str, attachment: Attachment | None = None) 
     return ClaimedMessage(
         id=1, recipient=recipient, content=content, type="text", session_name="main",
         priority=0, attempts=1, max_attempts=5, claim_token=uuid.uuid4(),
-        lease_expires_at=datetime.now(UTC) + timedelta(minutes=2),
-        created_at=datetime.now(UTC), dedupe_key=None, attachment=attachment)
+        lease_expires_at=datetime.now(UTC) + timedelta(minutes=2), attachment=attachment)
 
 
 class FakeGo:

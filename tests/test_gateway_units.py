@@ -84,6 +84,12 @@ def test_poll_schedule_is_cron() -> None:
     assert next_poll("*/2 * * * *", at) == datetime(2026, 11, 23, 10, 2, tzinfo=UTC)
 
 
+def test_poll_schedule_hours_are_jakarta_hours() -> None:
+    # 00:30 UTC is 07:30 WIB: the next "07:00" is tomorrow 07:00 WIB = 00:00 UTC.
+    at = datetime(2026, 11, 23, 0, 30, tzinfo=UTC)
+    assert next_poll("0 7 * * *", at) == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)
+
+
 def test_classification_of_plain_exceptions() -> None:
     assert classify(TimeoutError("read timed out")).failure is Failure.TRANSIENT
     assert classify(RuntimeError("boom")).failure is Failure.TRANSIENT

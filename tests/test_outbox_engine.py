@@ -187,8 +187,9 @@ def test_rows_not_yet_due_are_not_claimed(conn: Conn) -> None:
     engine.enqueue(conn, NewMessage("081234567890", "nanti",
                                     available_at=datetime.now(UTC) + timedelta(minutes=5)))
     assert claim(conn) == []
-    due = engine.next_due_at(conn, "main")
-    assert due is not None and due > datetime.now(UTC)
+    now, due = engine.next_wake(conn, "main")
+    assert due is not None
+    assert timedelta(minutes=4) < due - now <= timedelta(minutes=5)
 
 
 def test_two_sessions_never_claim_each_others_rows(conn: Conn) -> None:
@@ -385,3 +386,20 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
     plan = json.dumps(plan_row[0])
     assert "wa_outbox_claim_idx" in plan
     assert '"Node Type": "Seq Scan"' not in plan
+
+
+def test_next_wake_follows_the_claims_rules(conn: Conn) -> None:
+    now, wake = engine.next_wake(conn, "main")
+    assert wake is None  # nothing waiting
+    first = put(conn, NewMessage("081234567890", "satu"))
+    put(conn, NewMessage("081234567890", "dua"))
+    [msg] = claim(conn)
+    assert msg.id == first
+    now, wake = engine.next_wake(conn, "main")
+    assert wake == row(conn, first)["lease_expires_at"]  # "dua" waits behind the lease
+    engine.mark_sent(conn, msg, None)
+    now, wake = engine.next_wake(conn, "main", recipient_gap=timedelta(minutes=1))
+    assert wake is not None
+    assert wake == row(conn, first)["sent_at"] + timedelta(minutes=1)
+    now, wake = engine.next_wake(conn, "main")
+    assert wake is not None and wake <= now  # no gap: due now

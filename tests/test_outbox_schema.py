@@ -201,3 +201,30 @@ def test_complaint_delivery_follows_the_outbox_row(conn: Conn) -> None:
     assert state() == "reply_failed"
     conn.execute("UPDATE wa_outbox SET status = 'sent', sent_at = now()")
     assert state() == "answered"
+
+
+def test_acceptance_and_its_explanation_never_disagree(conn: Conn) -> None:
+    """wa_jid decides, wa_recipient_problem explains: over many generated inputs, a value is
+    either accepted (and then has no problem) or refused with a problem text."""
+    import random
+
+    rng = random.Random(7)
+    prefixes = ["", "0", "8", "62", "+62", "+62 0", "0062", "+", "00", "+33", "620", "1", "9"]
+    suffixes = ["", "@c.us", "@s.whatsapp.net", "@g.us", "@lid", ":3@s.whatsapp.net"]
+    samples = []
+    for _ in range(600):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 24)))
+        if rng.random() < 0.3:
+            cut = rng.randint(0, len(digits))
+            digits = digits[:cut] + rng.choice(" -.()x") + digits[cut:]
+        if rng.random() < 0.1:
+            digits += "-" + "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 16)))
+        samples.append(rng.choice(prefixes) + digits + rng.choice(suffixes))
+    rows = conn.execute(
+        "SELECT s, wa_jid(s), wa_recipient_problem(s) FROM unnest(%s::text[]) AS s",
+        (samples,)).fetchall()
+    accepted = 0
+    for value, jid, problem in rows:
+        assert (jid is None) == (problem is not None), value
+        accepted += jid is not None
+    assert 50 < accepted < 550  # the generator exercises both sides

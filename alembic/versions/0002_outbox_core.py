@@ -71,57 +71,36 @@ CREATE FUNCTION wa_jid(raw text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     v    text := lower(btrim(raw));
-    a    text;
-    b    text;
-    intl boolean := false;
+    intl boolean;
 BEGIN
-    -- (string functions only: PostgreSQL's regex engine costs microseconds per row here)
+    -- String functions only, and few statements: this runs for every inserted row, and
+    -- PostgreSQL's regex engine would cost microseconds per row here.
     IF right(v, 5) = '@g.us' THEN
         v := left(v, -5);
-        a := split_part(v, '-', 1);
-        b := split_part(v, '-', 2);
-        IF translate(v, '0123456789-', '') = '' AND split_part(v, '-', 3) = ''
-           AND length(a) BETWEEN 10 AND 22 AND (b = '' AND strpos(v, '-') = 0
-                                                 OR length(b) BETWEEN 6 AND 15) THEN
-            RETURN v || '@g.us';
-        END IF;
-        RETURN NULL;
+        RETURN CASE WHEN translate(v, '0123456789-', '') = '' AND split_part(v, '-', 3) = ''
+                         AND length(split_part(v, '-', 1)) BETWEEN 10 AND 22
+                         AND (strpos(v, '-') = 0 OR length(split_part(v, '-', 2)) BETWEEN 6 AND 15)
+                    THEN v || '@g.us' END;
     END IF;
-    IF right(v, 5) = '@c.us' THEN
-        v := left(v, -5);
-    ELSIF right(v, 15) = '@s.whatsapp.net' THEN
-        v := left(v, -15);
-    END IF;
-    v := translate(v, E' ().-\t\n\r', '');
-    IF left(v, 1) = '+' THEN
-        v := substr(v, 2);
-        intl := true;
-    ELSIF left(v, 2) = '00' THEN
-        v := substr(v, 3);
-        intl := true;
-    END IF;
+    v := translate(CASE WHEN right(v, 5) = '@c.us' THEN left(v, -5)
+                        WHEN right(v, 15) = '@s.whatsapp.net' THEN left(v, -15)
+                        ELSE v END, E' ().-\t\n\r', '');
+    intl := left(v, 1) = '+' OR left(v, 2) = '00';
+    v := CASE WHEN left(v, 1) = '+' THEN substr(v, 2) WHEN intl THEN substr(v, 3) ELSE v END;
     IF v = '' OR translate(v, '0123456789', '') <> '' THEN
         RETURN NULL;
+    ELSIF intl AND left(v, 2) <> '62' THEN  -- a foreign number
+        RETURN CASE WHEN left(v, 1) <> '0' AND length(v) BETWEEN 8 AND 15
+                    THEN v || '@s.whatsapp.net' END;
     END IF;
-    IF left(v, 2) = '62' THEN
-        v := substr(v, 3);
-    ELSIF intl THEN
-        IF left(v, 1) = '0' OR length(v) NOT BETWEEN 8 AND 15 THEN
-            RETURN NULL;
-        END IF;
-        RETURN v || '@s.whatsapp.net';
-    ELSIF left(v, 1) = '0' THEN
-        v := substr(v, 2);
-    ELSIF left(v, 1) <> '8' THEN
-        RETURN NULL;
-    END IF;
-    IF left(v, 1) = '0' THEN  -- "+62 0812...": the trunk zero written after the country code
-        v := substr(v, 2);
-    END IF;
-    IF left(v, 1) = '0' OR length(v) NOT BETWEEN 8 AND 13 THEN
-        RETURN NULL;
-    END IF;
-    RETURN '62' || v || '@s.whatsapp.net';
+    -- Indonesian: drop the country code or the trunk zero ("0812"), or take "8xx" as is; then
+    -- one more trunk zero written after the country code ("+62 0812").
+    v := CASE WHEN left(v, 2) = '62' THEN substr(v, 3)
+              WHEN left(v, 1) = '0' THEN substr(v, 2)
+              WHEN left(v, 1) = '8' THEN v END;
+    v := CASE WHEN left(v, 1) = '0' THEN substr(v, 2) ELSE v END;
+    RETURN CASE WHEN left(v, 1) <> '0' AND length(v) BETWEEN 8 AND 13
+                THEN '62' || v || '@s.whatsapp.net' END;
 END
 $$;
 
@@ -296,7 +275,7 @@ BEGIN
             USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
                   TABLE = 'wa_outbox';
     END IF;
-    IF length(NEW.content) > 65536 THEN
+    IF octet_length(NEW.content) > 65536 AND length(NEW.content) > 65536 THEN
         RAISE EXCEPTION 'wa_outbox rejected: content is % characters long; WhatsApp accepts at '
                         'most 65536', length(NEW.content)
             USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',

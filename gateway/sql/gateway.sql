@@ -53,40 +53,15 @@ SELECT CASE WHEN paused_until > now() THEN paused_until END AS paused_until,
 -- and when the hourly and daily (rolling 24 h) budgets free a slot again (NULL = not exhausted).
 SELECT now() AS now,
        (SELECT max(sent_at) FROM wa_outbox
-         WHERE session_name = %(session)s::text AND status = 'sent') AS last_sent_at,
+         WHERE session_name = %(session)s::text AND sent_at IS NOT NULL AND status = 'sent') AS last_sent_at,
        (SELECT sent_at + interval '1 hour' FROM wa_outbox
-         WHERE session_name = %(session)s::text AND status = 'sent'
+         WHERE session_name = %(session)s::text AND sent_at IS NOT NULL AND status = 'sent'
            AND sent_at > now() - interval '1 hour'
          ORDER BY sent_at DESC OFFSET %(per_hour)s::int - 1 LIMIT 1) AS hour_free_at,
        (SELECT sent_at + interval '24 hours' FROM wa_outbox
-         WHERE session_name = %(session)s::text AND status = 'sent'
+         WHERE session_name = %(session)s::text AND sent_at IS NOT NULL AND status = 'sent'
            AND sent_at > now() - interval '24 hours'
          ORDER BY sent_at DESC OFFSET %(per_day)s::int - 1 LIMIT 1) AS day_free_at
-
--- name: next_wake
--- When the next pending row of the session may become claimable: its available_at, pushed back
--- by the per-recipient gap after the recipient's last send; also when a lease runs out. Rows
--- held back by an older open row of the same recipient (the claim's FIFO rule) are left out:
--- they follow that row, whose own time (or settle) wakes the loop.
-SELECT now() AS now, least(
-    (SELECT min(greatest(
-                o.available_at,
-                (SELECT max(s.sent_at) FROM wa_outbox AS s
-                  WHERE s.session_name = o.session_name AND s.recipient = o.recipient
-                    AND s.status = 'sent') + %(recipient_gap)s::interval))
-       FROM wa_outbox AS o
-      WHERE o.status = 'pending' AND o.session_name = %(session)s::text
-        AND NOT EXISTS (
-            SELECT 1
-              FROM wa_outbox AS older
-             WHERE older.session_name = o.session_name
-               AND older.recipient = o.recipient
-               AND older.id < o.id
-               AND older.status IN ('pending', 'sending')
-               AND (older.status = 'sending' OR older.available_at <= now()
-                    OR older.attempts > 0))),
-    (SELECT min(lease_expires_at) FROM wa_outbox
-      WHERE status = 'sending' AND session_name = %(session)s::text)) AS wake_at
 
 -- name: store_inbound
 -- Incoming messages, stored once per (session, WhatsApp message id): a redelivery is a no-op.

@@ -68,9 +68,8 @@ UPDATE wa_outbox AS w
        send_started_at = NULL
   FROM candidate
  WHERE w.id = candidate.id
-RETURNING w.id, w.recipient, w.content, w.type, w.session_name, w.priority, w.attempts,
-          w.max_attempts, w.claim_token, w.lease_expires_at, w.created_at, w.dedupe_key,
-          w.attachment, w.attachment_name, w.attachment_mime
+RETURNING w.id, w.recipient, w.content, w.type, w.priority, w.attempts, w.max_attempts,
+          w.lease_expires_at, w.attachment, w.attachment_name, w.attachment_mime
 
 -- name: mark_started
 UPDATE wa_outbox
@@ -201,10 +200,36 @@ SELECT session_name, status, count(*)::bigint AS messages,
  GROUP BY session_name, status
  ORDER BY session_name, status
 
--- name: next_due_at
-SELECT min(available_at) AS next_due_at
-  FROM wa_outbox
- WHERE status = 'pending' AND session_name = %(session)s::text
+-- name: next_wake
+-- When the loop should look again: the earliest time a pending row of the session may become
+-- claimable (its available_at, pushed back by the recipient gap after that recipient's last
+-- send), or a lease runs out. Rows held back by an older open row of the same recipient (the
+-- claim's FIFO rule) are left out: they follow that row, whose own time or settle wakes the
+-- loop. Same predicates and indexes as the claim.
+SELECT now() AS now, least(
+    (SELECT min(greatest(
+                o.available_at,
+                (SELECT max(s.sent_at)
+                   FROM wa_outbox AS s
+                  WHERE s.session_name = o.session_name
+                    AND s.sent_at > now() - %(recipient_gap)s::interval
+                    AND s.recipient = o.recipient) + %(recipient_gap)s::interval))
+       FROM wa_outbox AS o
+      WHERE o.is_open
+        AND o.session_name = %(session)s::text
+        AND o.status = 'pending'
+        AND NOT EXISTS (
+            SELECT 1
+              FROM wa_outbox AS older
+             WHERE older.session_name = o.session_name
+               AND older.recipient = o.recipient
+               AND older.id < o.id
+               AND older.is_open
+               AND (older.status = 'sending' OR older.available_at <= now()
+                    OR older.attempts > 0))),
+    (SELECT min(lease_expires_at)
+       FROM wa_outbox
+      WHERE is_open AND status = 'sending' AND session_name = %(session)s::text)) AS wake_at
 
 -- name: register_session
 INSERT INTO wa_session (name, is_default)
