@@ -374,8 +374,9 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
     conn.execute("""
         INSERT INTO wa_outbox (recipient, content, type, status, sent_at, finished_at,
                                session_name)
-        SELECT '62812' || lpad(g::text, 8, '0'), 'lama', 'text', 'sent', now(), now(), 'main'
-          FROM generate_series(1, 30000) g""")
+        SELECT '62812' || lpad(g::text, 8, '0'), 'lama', 'text', 'sent',
+               now() - interval '10 days', now() - interval '10 days', 'main'
+          FROM generate_series(1, 30000) g""")  # history: sent days ago, as in production
     engine.enqueue_many(conn, [NewMessage(n, "baru") for n in numbers(20)])
     conn.execute("ANALYZE wa_outbox")
     params = {"session": "main", "worker": "w", "limit": 10, "lease": LEASE,
@@ -386,6 +387,17 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
     plan = json.dumps(plan_row[0])
     assert "wa_outbox_claim_idx" in plan
     assert '"Node Type": "Seq Scan"' not in plan
+    # The queries every gateway loop turn runs beside the claim must not scan the history.
+    from outbox.sql import query
+
+    for sql, args in (
+        (engine._q("next_wake"), {"session": "main", "recipient_gap": timedelta(minutes=1)}),
+        (query("gateway", "gateway.sql", "pacing_window"),
+         {"session": "main", "per_hour": 60, "per_day": 400}),
+    ):
+        row = conn.execute("EXPLAIN (FORMAT JSON) " + sql, args).fetchone()
+        assert row is not None
+        assert '"Node Type": "Seq Scan"' not in json.dumps(row[0]), sql[:60]
 
 
 def test_next_wake_follows_the_claims_rules(conn: Conn) -> None:
