@@ -61,31 +61,52 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _pg_ctl_prefix() -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the ``postgres`` user then."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("runuser") is None:
+        raise NoDatabase("running as root and runuser is missing")
+    if subprocess.run(["id", "postgres"], capture_output=True, check=False).returncode != 0:
+        raise NoDatabase("running as root and there is no postgres user to run the server")
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def _run(tool: str, cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        detail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise NoDatabase(f"{tool} failed: " + " / ".join(detail))
+
+
 def _pg_ctl(name: str) -> str:
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if not initdb or not pg_ctl:
         raise NoDatabase("initdb/pg_ctl not on PATH")
     data = PGDATA_ROOT / f"{name}-pgctl"
-    prefix: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        if shutil.which("runuser") is None:
-            raise NoDatabase("running as root and runuser is missing")
-        subprocess.run(["id", "postgres"], check=True, capture_output=True)
-        prefix = ["runuser", "-u", "postgres", "--"]
+    prefix = _pg_ctl_prefix()
     PGDATA_ROOT.mkdir(exist_ok=True)
     if not (data / "PG_VERSION").exists():
         data.mkdir(parents=True, exist_ok=True)
         if prefix:
             shutil.chown(data, "postgres")
-        subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
-                        "-E", "UTF8"], check=True, capture_output=True)
+        _run("initdb", [*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust",
+                        "-E", "UTF8"])
     port = _free_port()
-    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-w", "-l", str(data / "server.log"),
-                    "-o", f"-p {port} -c listen_addresses=127.0.0.1 -k {data}", "start"],
-                   check=True, capture_output=True)
-    atexit.register(lambda: subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "fast",
-                                            "stop"], capture_output=True, check=False))
+    options = f"-p {port} -c listen_addresses=127.0.0.1 -k {data}"
+    _run("pg_ctl start", [*prefix, pg_ctl, "-D", str(data), "-w",
+                          "-l", str(data / "server.log"), "-o", options, "start"])
+    atexit.register(stop_pg_ctl, name)
     return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+
+def stop_pg_ctl(name: str) -> None:
+    """Stop a server started by the initdb/pg_ctl fallback (registered at exit too)."""
+    pg_ctl = shutil.which("pg_ctl")
+    data = PGDATA_ROOT / f"{name}-pgctl"
+    if pg_ctl and (data / "postmaster.pid").exists():
+        subprocess.run([*_pg_ctl_prefix(), pg_ctl, "-D", str(data), "-m", "fast", "stop"],
+                       capture_output=True, check=False)
 
 
 def _testcontainers() -> str:
