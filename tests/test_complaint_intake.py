@@ -243,3 +243,13 @@ def test_rolled_back_run_leaves_messages_unprocessed(conn: psycopg.Connection[An
     assert inbox(conn, inbox_id)["processed_at"] is None and complaints(conn) == []
     run_job(conn)
     assert len(complaints(conn)) == 1
+
+
+@pytest.mark.parametrize("written", ["0812-0000-1111", "+62 812 0000 1111", "+62 0812 0000 1111",
+                                     "6281200001111@c.us", "81200001111"])
+def test_the_gateway_number_is_recognised_however_it_is_written(
+    conn: psycopg.Connection[Any], written: str
+) -> None:
+    inbox_id = inbound(conn, COMPLAINT.text, chat=PERSON, sender=GATEWAY_JID, message_id="own")
+    run_job(conn, gateway=(written,))
+    assert inbox(conn, inbox_id)["process_result"] == "ignored: own number"

@@ -24,7 +24,6 @@ not a valid recipient (e.g. a ``@lid`` id) the ``sender`` is used if it is.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -75,27 +74,21 @@ class Tally:
                 f"ignored={self.ignored} errors={self.errors}")
 
 
-def _digits(value: str) -> str:
-    """The phone digits of a JID or number (``628..@s.whatsapp.net``, ``0812..``, ``+62 812``)."""
-    local = value.strip().split("@", 1)[0].split(":", 1)[0]
-    digits = re.sub(r"\D", "", local)
-    if digits.startswith("0"):
-        digits = "62" + digits[1:]
-    elif digits.startswith("8"):
-        digits = "62" + digits
-    return digits
-
-
-def own_numbers(gateway_whatsapp: Iterable[str]) -> frozenset[str]:
-    """``GATEWAY_WHATSAPP_ADMIN`` entries as phone digits (``62...``)."""
-    return frozenset(d for d in (_digits(v) for v in gateway_whatsapp) if len(d) >= 8)
+def own_numbers(conn: psycopg.Connection[Any], gateway_whatsapp: Iterable[str]) -> frozenset[str]:
+    """``GATEWAY_WHATSAPP_ADMIN`` entries as canonical JIDs, by the database's own rule."""
+    numbers = [v for v in gateway_whatsapp if v.strip()]
+    if not numbers:
+        return frozenset()
+    with conn.cursor() as cur:
+        cur.execute(_q("own_jids"), {"numbers": numbers})
+        return frozenset(row[0] for row in cur.fetchall())
 
 
 def ignore_reason(row: dict[str, Any], own: frozenset[str]) -> str | None:
     """Why an inbox row is not a candidate at all (before parsing), or ``None``."""
     if row["from_me"]:
         return "from_me"
-    if _digits(row["sender"]) in own:
+    if row.get("sender_jid") is not None and row["sender_jid"] in own:
         return "own number"
     chat = (row["chat"] or "").lower()
     if chat.startswith("status@") or chat.endswith("@broadcast"):
@@ -170,7 +163,7 @@ def _mark(conn: psycopg.Connection[Any], inbox_id: int, result: str) -> None:
 def process_inbox(conn: psycopg.Connection[Any], *, gateway_whatsapp: Iterable[str] = (),
                   batch: int = BATCH, max_rows: int = MAX_PER_RUN) -> Tally:
     """Claim and handle unprocessed inbox rows on ``conn`` (the caller commits)."""
-    own = own_numbers(gateway_whatsapp)
+    own = own_numbers(conn, gateway_whatsapp)
     tally = Tally()
     done = 0
     while done < max_rows:

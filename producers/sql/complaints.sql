@@ -2,13 +2,21 @@
 -- Every "today" is a Jakarta day passed in as a date; no query reads the session time zone.
 
 -- name: claim_inbox
--- Unprocessed inbound messages, oldest first; rows another intake holds are skipped.
-SELECT id, session_name, chat, sender, wa_message_id, text, from_me
+-- Unprocessed inbound messages, oldest first; rows another intake holds are skipped. The
+-- sender's canonical JID comes from wa_jid, the outbox's own recipient rule.
+SELECT id, session_name, chat, sender, wa_message_id, text, from_me,
+       wa_jid(sender) AS sender_jid
   FROM wa_inbox
  WHERE processed_at IS NULL
  ORDER BY id
  LIMIT %(limit)s
    FOR UPDATE SKIP LOCKED
+
+-- name: own_jids
+-- GATEWAY_WHATSAPP_ADMIN entries as canonical JIDs (the same rule as wa_outbox.recipient).
+SELECT DISTINCT j
+  FROM unnest(%(numbers)s::text[]) AS n, LATERAL wa_jid(n) AS j
+ WHERE j IS NOT NULL
 
 -- name: mark_inbox
 UPDATE wa_inbox
