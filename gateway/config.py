@@ -96,12 +96,6 @@ def parse_fail_rules(text: str) -> tuple[FailRule, ...]:
     return tuple(rules)
 
 
-def split_list(value: str | None) -> list[str]:
-    if not value:
-        return []
-    return [v.strip() for v in value.split(",") if v.strip()]
-
-
 def store_url(database_url: str) -> str:
     """The neonize (lib/pq) form of ``DATABASE_URL``: URL form, ``sslmode`` set for local use.
 
@@ -184,9 +178,7 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         pacing = Pacing.off()
 
     admins = tuple(dict.fromkeys(
-        split_list(reader.optional_text("GATEWAY_WHATSAPP_ADMIN"))
-        + split_list(reader.optional_text("ADMIN_WHATSAPP"))
-    ))
+        reader.items("GATEWAY_WHATSAPP_ADMIN") + reader.items("ADMIN_WHATSAPP")))
 
     return GatewaySettings(
         outbox=outbox,

@@ -8,6 +8,7 @@ them, so a bad deployment fails at once with the whole list instead of one varia
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,16 @@ from outbox.errors import ConfigError
 
 T = TypeVar("T")
 
+_LIST_SEPARATORS = re.compile(r"[,;\n]+")
 _TRUE = {"1", "true", "yes", "on", "y"}
+
+
+def split_items(value: str | None) -> tuple[str, ...]:
+    """A list value (``ADMIN_WHATSAPP`` and the like): items separated by ``,`` ``;`` or new
+    lines, as Cicero's multi-value columns are; spaces inside an item (``+62 812``) are kept."""
+    if not value:
+        return ()
+    return tuple(item.strip() for item in _LIST_SEPARATORS.split(value) if item.strip())
 _FALSE = {"0", "false", "no", "off", "n", ""}
 
 
@@ -44,6 +54,10 @@ class EnvReader:
     def optional_text(self, *names: str) -> str | None:
         found = self.raw(*names)
         return None if found is None else found[1]
+
+    def items(self, *names: str) -> tuple[str, ...]:
+        found = self.raw(*names)
+        return () if found is None else split_items(found[1])
 
     def parsed(self, names: tuple[str, ...], default: T, parse: Callable[[str], T], what: str) -> T:
         found = self.raw(*names)

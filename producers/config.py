@@ -21,12 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
-from outbox.config import EnvReader, OutboxSettings, outbox_settings
+from outbox.config import EnvReader, OutboxSettings, outbox_settings, split_items
 from producers.job import JobSpec
 from producers.schedule import Cron, cron_problem
 
 OFF_VALUES = ("off",)
-_SPLIT = re.compile(r"[,;\s]+")
 _HM = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
 
@@ -77,12 +76,6 @@ def env_prefix(job_name: str) -> str:
     return job_name.upper()
 
 
-def split_list(value: str | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    return tuple(item for item in _SPLIT.split(value) if item)
-
-
 def _parse_hm(text: str) -> time:
     match = _HM.match(text.strip())
     if not match:
@@ -103,7 +96,7 @@ def _parse_window(text: str) -> tuple[time, time]:
 def _parse_times(text: str) -> tuple[time, ...]:
     if text.strip().lower() in OFF_VALUES:
         return ()
-    return tuple(_parse_hm(part) for part in split_list(text))
+    return tuple(_parse_hm(part) for part in split_items(text))
 
 
 def job_settings(reader: EnvReader, spec: JobSpec) -> JobSettings:
@@ -134,8 +127,8 @@ def producer_settings(reader: EnvReader, specs: Sequence[JobSpec]) -> ProducerSe
     return ProducerSettings(
         outbox=outbox,
         jobs=jobs,
-        admin_whatsapp=split_list(reader.optional_text("ADMIN_WHATSAPP")),
-        gateway_whatsapp=split_list(reader.optional_text("GATEWAY_WHATSAPP_ADMIN")),
+        admin_whatsapp=reader.items("ADMIN_WHATSAPP"),
+        gateway_whatsapp=reader.items("GATEWAY_WHATSAPP_ADMIN"),
         task_window=TaskWindow(window[0], window[1], mandatory),
         complaint_batch=reader.integer("COMPLAINT_RESPONSE_BATCH", default=50, minimum=1,
                                        maximum=10_000),

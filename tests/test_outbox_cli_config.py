@@ -126,3 +126,10 @@ def test_env_reader_parses_flags_choices_and_bounds() -> None:
     assert reader.flag("D", default=False) is False
     assert reader.problems == ["E='150' is not a whole number (must be <= 100)",
                                "D='x' is not a boolean (use true/false)"]
+
+
+def test_list_variables_split_on_commas_semicolons_and_new_lines_only() -> None:
+    reader = EnvReader({"ADMIN_WHATSAPP": "+62 812-3456-7890, 0813 1111 2222;6281399998888\n"})
+    assert reader.items("ADMIN_WHATSAPP") == (
+        "+62 812-3456-7890", "0813 1111 2222", "6281399998888")
+    assert reader.items("UNSET") == ()
