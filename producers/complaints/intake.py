@@ -35,6 +35,7 @@ from outbox.engine import NewMessage, enqueue_many
 from outbox.sql import query
 from producers.complaints.parser import Kind, is_gateway_forward, parse_complaint
 from producers.job import JobContext, JobResult, JobSpec
+from producers.recipients import canonical
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +77,7 @@ class Tally:
 
 def own_numbers(conn: psycopg.Connection[Any], gateway_whatsapp: Iterable[str]) -> frozenset[str]:
     """``GATEWAY_WHATSAPP_ADMIN`` entries as canonical JIDs, by the database's own rule."""
-    numbers = [v for v in gateway_whatsapp if v.strip()]
-    if not numbers:
-        return frozenset()
-    with conn.cursor() as cur:
-        cur.execute(_q("own_jids"), {"numbers": numbers})
-        return frozenset(row[0] for row in cur.fetchall())
+    return frozenset(canonical(conn, list(gateway_whatsapp), "GATEWAY_WHATSAPP_ADMIN"))
 
 
 def ignore_reason(row: dict[str, Any], own: frozenset[str]) -> str | None:

@@ -12,12 +12,6 @@ SELECT id, session_name, chat, sender, wa_message_id, text, from_me,
  LIMIT %(limit)s
    FOR UPDATE SKIP LOCKED
 
--- name: own_jids
--- GATEWAY_WHATSAPP_ADMIN entries as canonical JIDs (the same rule as wa_outbox.recipient).
-SELECT DISTINCT j
-  FROM unnest(%(numbers)s::text[]) AS n, LATERAL wa_jid(n) AS j
- WHERE j IS NOT NULL
-
 -- name: mark_inbox
 UPDATE wa_inbox
    SET processed_at = now(), process_result = %(result)s
