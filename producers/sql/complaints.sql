@@ -57,81 +57,45 @@ SELECT r.jid
  ORDER BY min(e.n)
 
 -- name: instagram_liked_count
--- Distinct Instagram posts of the client (own, collaboration, or directorate role) created
--- in [start, until] whose like list holds the handle (strings or {"username": ...} objects).
-WITH client_posts AS (
-    SELECT p.shortcode, p.created_at
-      FROM insta_post p
-     WHERE lower(p.client_id) = lower(%(client_id)s)
-    UNION
-    SELECT p.shortcode, p.created_at
-      FROM insta_post p
-      JOIN insta_post_clients pc ON pc.shortcode = p.shortcode
-     WHERE lower(pc.client_id) = lower(%(client_id)s)
-    UNION
-    SELECT p.shortcode, p.created_at
-      FROM insta_post p
-      JOIN insta_post_roles pr ON pr.shortcode = p.shortcode
-     WHERE %(client_type)s = 'direktorat' AND lower(pr.role_name) = lower(%(client_id)s)
-)
+-- Distinct Instagram task posts of the client (report_ig_post: own, collaboration, directorate
+-- role; the reports' own definition) created in [start, until] whose like list holds the
+-- handle, matched by the reports' rule (cicero_ig_handle; strings or {"username": ...}).
 SELECT count(*)
-  FROM client_posts cp
+  FROM report_ig_post cp
   JOIN insta_like l ON l.shortcode = cp.shortcode
- WHERE cp.created_at >= %(start)s AND cp.created_at <= %(until)s
+ WHERE lower(cp.client_id) = lower(%(client_id)s)
+   AND cp.created_at >= %(start)s AND cp.created_at <= %(until)s
    AND jsonb_typeof(l.likes) = 'array'
    AND (l.likes @> jsonb_build_array(%(handle)s::text)  -- the current writer's form
         OR (strpos(lower(l.likes::text), %(handle)s) > 0     -- cheap pre-filter, then exact
             AND EXISTS (
                 SELECT 1 FROM jsonb_array_elements(l.likes) AS e
-                 WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+                 WHERE cicero_ig_handle(coalesce(e ->> 'username', e #>> '{}'))
                        = %(handle)s)))
 
 -- name: tiktok_commented_count
--- Distinct TikTok videos of the client (own or directorate role) created in [start, until]
--- whose comment list holds the handle.
-WITH client_videos AS (
-    SELECT t.video_id, t.created_at
-      FROM tiktok_post t
-     WHERE lower(t.client_id) = lower(%(client_id)s)
-    UNION
-    SELECT t.video_id, t.created_at
-      FROM tiktok_post t
-      JOIN tiktok_post_roles tr ON tr.video_id = t.video_id
-     WHERE %(client_type)s = 'direktorat' AND lower(tr.role_name) = lower(%(client_id)s)
-)
+-- Distinct TikTok task videos of the client (report_tiktok_post) created in [start, until]
+-- whose comment list holds the handle (cicero_tiktok_handle, the reports' rule).
 SELECT count(*)
-  FROM client_videos cv
+  FROM report_tiktok_post cv
   JOIN tiktok_comment c ON c.video_id = cv.video_id
- WHERE cv.created_at >= %(start)s AND cv.created_at <= %(until)s
+ WHERE lower(cv.client_id) = lower(%(client_id)s)
+   AND cv.created_at >= %(start)s AND cv.created_at <= %(until)s
    AND jsonb_typeof(c.comments) = 'array'
    AND (c.comments @> jsonb_build_array('@' || %(handle)s::text)  -- the writers' forms
         OR c.comments @> jsonb_build_array(%(handle)s::text)
         OR (strpos(lower(c.comments::text), %(handle)s) > 0     -- cheap pre-filter, then exact
             AND EXISTS (
                 SELECT 1 FROM jsonb_array_elements(c.comments) AS e
-                 WHERE lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+                 WHERE cicero_tiktok_handle(coalesce(e ->> 'username', e #>> '{}'))
                        = %(handle)s)))
 
 -- name: instagram_today
--- The client's Instagram posts of one Jakarta day with what the user did on each: liked (his
--- handle in the like list) and reported (a link_report row with at least one non-empty link).
-WITH client_posts AS (
-    SELECT p.shortcode, p.caption, p.created_at
-      FROM insta_post p
-     WHERE lower(p.client_id) = lower(%(client_id)s)
-    UNION
-    SELECT p.shortcode, p.caption, p.created_at
-      FROM insta_post p
-      JOIN insta_post_clients pc ON pc.shortcode = p.shortcode
-     WHERE lower(pc.client_id) = lower(%(client_id)s)
-    UNION
-    SELECT p.shortcode, p.caption, p.created_at
-      FROM insta_post p
-      JOIN insta_post_roles pr ON pr.shortcode = p.shortcode
-     WHERE %(client_type)s = 'direktorat' AND lower(pr.role_name) = lower(%(client_id)s)
-)
+-- The client's Instagram task posts of one Jakarta day with what the user did on each: liked
+-- (his handle in the like list, by the reports' rule) and reported (a link_report row with at
+-- least one non-empty link).
 SELECT cp.shortcode,
-       coalesce(cp.caption, '') AS caption,
+       coalesce(p.caption, '') AS caption,
        EXISTS (
            SELECT 1
              FROM insta_like l
@@ -139,7 +103,7 @@ SELECT cp.shortcode,
                       CASE WHEN jsonb_typeof(l.likes) = 'array' THEN l.likes
                            ELSE '[]'::jsonb END) AS e
             WHERE l.shortcode = cp.shortcode
-              AND lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+              AND cicero_ig_handle(coalesce(e ->> 'username', e #>> '{}'))
                   = %(handle)s) AS liked,
        EXISTS (
            SELECT 1
@@ -150,22 +114,14 @@ SELECT cp.shortcode,
                    OR coalesce(btrim(lr.twitter_link), '') <> ''
                    OR coalesce(btrim(lr.tiktok_link), '') <> ''
                    OR coalesce(btrim(lr.youtube_link), '') <> '')) AS reported
-  FROM client_posts cp
- WHERE (cp.created_at AT TIME ZONE 'Asia/Jakarta')::date = %(day)s
+  FROM report_ig_post cp
+  JOIN insta_post p ON p.shortcode = cp.shortcode
+ WHERE lower(cp.client_id) = lower(%(client_id)s)
+   AND cp.report_date = %(day)s
  ORDER BY cp.created_at, cp.shortcode
 
 -- name: tiktok_today
--- The client's TikTok videos of one Jakarta day and whether the user's handle commented.
-WITH client_videos AS (
-    SELECT t.video_id, t.created_at
-      FROM tiktok_post t
-     WHERE lower(t.client_id) = lower(%(client_id)s)
-    UNION
-    SELECT t.video_id, t.created_at
-      FROM tiktok_post t
-      JOIN tiktok_post_roles tr ON tr.video_id = t.video_id
-     WHERE %(client_type)s = 'direktorat' AND lower(tr.role_name) = lower(%(client_id)s)
-)
+-- The client's TikTok task videos of one Jakarta day and whether the user's handle commented.
 SELECT cv.video_id,
        EXISTS (
            SELECT 1
@@ -174,8 +130,9 @@ SELECT cv.video_id,
                       CASE WHEN jsonb_typeof(c.comments) = 'array' THEN c.comments
                            ELSE '[]'::jsonb END) AS e
             WHERE c.video_id = cv.video_id
-              AND lower(ltrim(btrim(coalesce(e ->> 'username', e #>> '{}')), '@'))
+              AND cicero_tiktok_handle(coalesce(e ->> 'username', e #>> '{}'))
                   = %(handle)s) AS commented
-  FROM client_videos cv
- WHERE (cv.created_at AT TIME ZONE 'Asia/Jakarta')::date = %(day)s
+  FROM report_tiktok_post cv
+ WHERE lower(cv.client_id) = lower(%(client_id)s)
+   AND cv.report_date = %(day)s
  ORDER BY cv.created_at, cv.video_id
