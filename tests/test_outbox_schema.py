@@ -124,16 +124,38 @@ def test_an_operator_adds_a_message_type_with_sql(conn: Conn) -> None:
     assert insert(conn, "081234567890", "Selamat ulang tahun", "birthday")["status"] == "pending"
 
 
-def test_an_update_is_validated_too(conn: Conn) -> None:
+def test_a_queued_message_cannot_be_edited_but_its_state_can_change(conn: Conn) -> None:
     row = insert(conn, "081234567890")
-    with pytest.raises(psycopg.errors.CheckViolation, match="'nope'"):
-        conn.execute("UPDATE wa_outbox SET recipient = 'nope' WHERE id = %s", (row["id"],))
-    with pytest.raises(psycopg.errors.CheckViolation, match="content is empty"):
-        conn.execute("UPDATE wa_outbox SET content = ' ' WHERE id = %s", (row["id"],))
-    conn.execute("UPDATE wa_outbox SET recipient = '+62 811 111 1111' WHERE id = %s",
-                 (row["id"],))
-    assert conn.execute("SELECT recipient FROM wa_outbox").fetchone() == (
-        "628111111111@s.whatsapp.net",)
+    for column, value in (("recipient", "+62 811 111 1111"), ("content", "lain"),
+                          ("attachment_name", "x.pdf")):
+        with pytest.raises(psycopg.errors.CheckViolation, match="cannot be edited") as caught:
+            conn.execute(f"UPDATE wa_outbox SET {column} = %s WHERE id = %s",
+                         (value, row["id"]))
+        assert caught.value.diag.constraint_name == "wa_outbox_message_immutable"
+        assert "cancel" in (caught.value.diag.message_hint or "")
+    conn.execute("UPDATE wa_outbox SET status = 'cancelled', finished_at = now(), "
+                 "priority = 5 WHERE id = %s", (row["id"],))
+    assert conn.execute("SELECT recipient, content, status FROM wa_outbox").fetchone() == (
+        "6281234567890@s.whatsapp.net", "halo", "cancelled")
+
+
+def test_renaming_a_message_type_cascades_to_queued_rows(conn: Conn) -> None:
+    insert(conn, "081234567890", type_="text")
+    conn.execute("UPDATE wa_message_type SET type = 'teks' WHERE type = 'text'")
+    assert conn.execute("SELECT type FROM wa_outbox").fetchone() == ("teks",)
+
+
+def test_a_foreign_number_is_accepted_in_its_own_canonical_form(conn: Conn) -> None:
+    """A JID carries its country code: 33612345678@s.whatsapp.net is what +33 6 12 34 56 78
+    becomes, so writing it back (or as @c.us) must give the same row."""
+    for given in ("+33 6 12 34 56 78", "33612345678@s.whatsapp.net", "33612345678@c.us",
+                  "60123456789@s.whatsapp.net"):
+        assert insert(conn, given)["recipient"].endswith("@s.whatsapp.net"), given
+    assert [r[0] for r in conn.execute("SELECT recipient FROM wa_outbox ORDER BY id")] == [
+        "33612345678@s.whatsapp.net", "33612345678@s.whatsapp.net",
+        "33612345678@s.whatsapp.net", "60123456789@s.whatsapp.net"]
+    with pytest.raises(psycopg.errors.CheckViolation, match="not a valid international"):
+        insert(conn, "1234567@s.whatsapp.net")
 
 
 def test_a_document_row_needs_a_file_name_and_gets_its_mime_type(conn: Conn) -> None:
@@ -228,3 +250,31 @@ def test_acceptance_and_its_explanation_never_disagree(conn: Conn) -> None:
         assert (jid is None) == (problem is not None), value
         accepted += jid is not None
     assert 50 < accepted < 550  # the generator exercises both sides
+
+
+def test_the_insert_trigger_stores_exactly_what_wa_jid_decides(conn: Conn) -> None:
+    """The INSERT trigger decides canonical JIDs and 08xx digits itself, without calling
+    wa_jid. Over those spellings and their near misses (wrong length, a second trunk zero,
+    other characters, case, spaces), every row is stored as wa_jid says or refused when
+    wa_jid refuses."""
+    import random
+
+    rng = random.Random(11)
+    samples: list[str] = []
+    for _ in range(500):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randint(5, 16)))
+        head = rng.choice(["62", "620", "08", "080", "8", "0", "62 ", "+62", "0062", "6"])
+        tail = rng.choice(["@s.whatsapp.net", "@S.WHATSAPP.NET", "@c.us", "", "", " ", "x"])
+        samples.append(head + digits + tail)
+    expected = dict(conn.execute("SELECT s, wa_jid(s) FROM unnest(%s::text[]) AS s",
+                                 (samples,)).fetchall())
+    stored = 0
+    for value in samples:
+        with conn.transaction(force_rollback=True):
+            try:
+                got = insert(conn, value)["recipient"]
+            except psycopg.errors.CheckViolation:
+                got = None
+        assert got == expected[value], value
+        stored += got is not None
+    assert 100 < stored < 450  # both sides of both fast paths are exercised
