@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -379,14 +378,26 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
           FROM generate_series(1, 30000) g""")  # history: sent days ago, as in production
     engine.enqueue_many(conn, [NewMessage(n, "baru") for n in numbers(20)])
     conn.execute("ANALYZE wa_outbox")
-    params = {"session": "main", "worker": "w", "limit": 10, "lease": LEASE,
-              "recipient_gap": timedelta(0), "token": uuid.uuid4()}
-    # Plain EXPLAIN plans the statement without running it: nothing is claimed.
-    plan_row = conn.execute("EXPLAIN (FORMAT JSON) " + engine._q("claim"), params).fetchone()
-    assert plan_row is not None
-    plan = json.dumps(plan_row[0])
-    assert "wa_outbox_claim_idx" in plan
-    assert '"Node Type": "Seq Scan"' not in plan
+    # The claim as the server keeps it: a prepared statement. After a few executions the server
+    # switches to the generic plan (parameter values unknown), the plan every later claim
+    # runs; both it and the custom plan must read the partial index. EXPLAIN EXECUTE plans
+    # without running: nothing is claimed.
+    names = {"session": "$1", "worker": "$2", "lease": "$3", "token": "$4"}
+    for paced in (False, True):
+        text = engine._claim_statement(10, timedelta(minutes=paced)).as_string(conn)
+        for name, number in names.items():
+            text = text.replace(f"%({name})s", number)
+        conn.execute(f"PREPARE claim_{paced} (text, text, interval, uuid) AS {text}")
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            conn.execute(f"SET plan_cache_mode = {mode}")
+            plan_row = conn.execute(
+                f"EXPLAIN (FORMAT JSON) EXECUTE claim_{paced} "
+                "('main', 'w', '2 minutes', gen_random_uuid())").fetchone()
+            assert plan_row is not None
+            plan = json.dumps(plan_row[0])
+            assert "wa_outbox_claim_idx" in plan, (paced, mode)
+            assert '"Node Type": "Seq Scan"' not in plan, (paced, mode)
+    conn.execute("RESET plan_cache_mode")
     # The queries every gateway loop turn runs beside the claim must not scan the history.
     from outbox.sql import query
 

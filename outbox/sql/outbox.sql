@@ -29,10 +29,13 @@ SELECT t.ord::int AS ord, c.jid, c.problem
  ORDER BY t.ord
 
 -- name: claim
--- Claim up to %(limit)s due rows of one session. A row is taken only when no older row of the
+-- Claim up to {limit} due rows of one session. A row is taken only when no older row of the
 -- same recipient is still open (in flight, due, or waiting for a retry), so each recipient gets
 -- its messages in insertion order with at most one in flight. Rows scheduled for later
 -- (attempts = 0, available_at in the future) do not hold back the rows behind them.
+-- engine.claim writes the batch size in as a literal ({limit}) and adds claim_recipient_gap
+-- ({recipient_gap}) when a gap is set. Both are settings, fixed for a process; as parameters
+-- they would leave PostgreSQL's generic plan guessing them, so it would plan every claim anew.
 WITH candidate AS (
     SELECT o.id
       FROM wa_outbox AS o
@@ -48,14 +51,9 @@ WITH candidate AS (
               AND older.id < o.id
               AND older.is_open
               AND (older.status = 'sending' OR older.available_at <= now() OR older.attempts > 0))
-       AND (%(recipient_gap)s::interval <= interval '0' OR NOT EXISTS (
-           SELECT 1
-             FROM wa_outbox AS recent
-            WHERE recent.session_name = o.session_name
-              AND recent.recipient = o.recipient
-              AND recent.sent_at > now() - %(recipient_gap)s::interval))
+       {recipient_gap}
      ORDER BY o.priority DESC, o.id
-     LIMIT %(limit)s::int
+     LIMIT {limit}
        FOR UPDATE SKIP LOCKED
 )
 UPDATE wa_outbox AS w
@@ -70,6 +68,15 @@ UPDATE wa_outbox AS w
  WHERE w.id = candidate.id
 RETURNING w.id, w.recipient, w.content, w.type, w.priority, w.attempts, w.max_attempts,
           w.lease_expires_at, w.attachment, w.attachment_name, w.attachment_mime
+
+-- name: claim_recipient_gap
+-- The claim's pacing rule: nothing for a recipient who got a message less than the gap ago.
+AND NOT EXISTS (
+    SELECT 1
+      FROM wa_outbox AS recent
+     WHERE recent.session_name = o.session_name
+       AND recent.recipient = o.recipient
+       AND recent.sent_at > now() - {gap})
 
 -- name: mark_started
 UPDATE wa_outbox
