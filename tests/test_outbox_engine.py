@@ -369,6 +369,19 @@ def test_purge_deletes_only_old_finished_rows(conn: Conn) -> None:
     assert remaining == ids[2:]
 
 
+def _plan_nodes(plan: Any) -> list[dict[str, Any]]:
+    """Every node of an EXPLAIN (FORMAT JSON) plan."""
+    if isinstance(plan, list):
+        return [n for item in plan for n in _plan_nodes(item)]
+    if not isinstance(plan, dict):
+        return []
+    nodes = [plan] if "Node Type" in plan else []
+    for key in ("Plan", "Plans"):
+        if key in plan:
+            nodes += _plan_nodes(plan[key])
+    return nodes
+
+
 def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) -> None:
     conn.execute("""
         INSERT INTO wa_outbox (recipient, content, type, status, sent_at, finished_at,
@@ -397,6 +410,11 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
             plan = json.dumps(plan_row[0])
             assert "wa_outbox_claim_idx" in plan, (paced, mode)
             assert '"Node Type": "Seq Scan"' not in plan, (paced, mode)
+            # The FIFO probe seeks the recipient in its index (the collations match).
+            probes = [node for node in _plan_nodes(plan_row[0])
+                      if node.get("Index Name") == "wa_outbox_recipient_open_idx"]
+            assert probes and all("recipient" in p.get("Index Cond", "") for p in probes), (
+                paced, mode)
     conn.execute("RESET plan_cache_mode")
     # The queries every gateway loop turn runs beside the claim must not scan the history.
     from outbox.sql import query

@@ -47,7 +47,7 @@ WITH candidate AS (
            SELECT 1
              FROM wa_outbox AS older
             WHERE older.session_name = o.session_name
-              AND older.recipient = o.recipient
+              AND older.recipient COLLATE "C" = o.recipient  -- the index's collation
               AND older.id < o.id
               AND older.is_open
               AND (older.status = 'sending' OR older.available_at <= now() OR older.attempts > 0))
@@ -229,7 +229,7 @@ SELECT now() AS now, least(
             SELECT 1
               FROM wa_outbox AS older
              WHERE older.session_name = o.session_name
-               AND older.recipient = o.recipient
+               AND older.recipient COLLATE "C" = o.recipient  -- the index's collation
                AND older.id < o.id
                AND older.is_open
                AND (older.status = 'sending' OR older.available_at <= now()
