@@ -98,10 +98,24 @@ def test_a_null_recipient_is_refused_with_a_message(conn: Conn) -> None:
         insert(conn, None)
 
 
-@pytest.mark.parametrize("content", ["", "   ", "\n\t", None])
+@pytest.mark.parametrize("content", ["", "   ", "\n\t", "\u2003\u3000", None])
 def test_empty_content_is_refused_with_a_message(conn: Conn, content: str | None) -> None:
     with pytest.raises(psycopg.errors.CheckViolation, match="content is empty"):
         insert(conn, "081234567890", content)
+
+
+@pytest.mark.parametrize("content", ["halo", "  halo", "\nhalo", "\u00a0halo", "😀", "é", "-"])
+def test_content_with_any_visible_character_is_accepted(conn: Conn, content: str) -> None:
+    """The trigger's quick test (a printable ASCII first character) and its full test (any
+    non-space character) must agree on what is text."""
+    insert(conn, "081234567890", content)
+    assert conn.execute("SELECT content FROM wa_outbox").fetchone() == (content,)
+
+
+def test_content_longer_than_whatsapp_accepts_is_refused(conn: Conn) -> None:
+    insert(conn, "081234567890", "é" * 65536)  # 65,536 characters, 131,072 bytes: fine
+    with pytest.raises(psycopg.errors.CheckViolation, match="65537 characters long"):
+        insert(conn, "081234567890", "a" * 65537)
 
 
 def test_an_unknown_type_is_refused_naming_the_value_and_the_type_table(conn: Conn) -> None:
