@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
@@ -277,7 +277,7 @@ def _claimed(rows: list[tuple[Any, ...]], session: str, token: UUID) -> list[Cla
     ]
 
 
-@cache
+@lru_cache(maxsize=64)
 def _claim_statement(limit: int, recipient_gap: timedelta) -> sql.Composed:
     """The claim for one batch size and recipient gap, both written in as literals: they are
     settings, fixed for a process, and as parameters the server could not keep one generic
