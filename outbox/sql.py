@@ -1,8 +1,10 @@
 """Named SQL queries kept in ``<package>/sql/*.sql`` files.
 
 A file holds blocks that start with a ``-- name: <query_name>`` line; the text up to the next
-such line is the query. Queries are loaded once and looked up by name; no SQL is assembled in
-Python.
+such line is the query. Queries are loaded once and looked up by name. No SQL is assembled in
+Python except through ``psycopg.sql`` placeholders (``{name}``), which the engine uses for the
+claim's batch size and recipient gap: settings written in as literals so the server keeps one
+generic plan.
 """
 
 from __future__ import annotations
