@@ -182,6 +182,15 @@ def test_priority_orders_across_recipients(conn: Conn) -> None:
     assert [m.id for m in claim(conn, limit=1)] == [low]
 
 
+def test_a_claim_needs_a_positive_batch_size(conn: Conn) -> None:
+    engine.enqueue_many(conn, [NewMessage(n, "halo") for n in numbers(2)])
+    with pytest.raises(ValueError, match="at least 1, not 0"):
+        engine.claim(conn, session="main", worker="w", limit=0, lease=LEASE)
+    first = conn.execute("SELECT recipient FROM wa_outbox ORDER BY id LIMIT 1").fetchone()
+    claimed = engine.claim(conn, session="main", worker="w", limit=1, lease=LEASE)
+    assert first is not None and [m.recipient for m in claimed] == [first[0]]
+
+
 def test_rows_not_yet_due_are_not_claimed(conn: Conn) -> None:
     engine.enqueue(conn, NewMessage("081234567890", "nanti",
                                     available_at=datetime.now(UTC) + timedelta(minutes=5)))
