@@ -23,7 +23,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=",".join(SECTIONS),
                         help="comma-separated sections: " + ", ".join(SECTIONS))
-    parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller sizes: a smoke run, its ratios are dominated by warm-up")
     args = parser.parse_args()
     chosen = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in chosen if s not in SECTIONS]
