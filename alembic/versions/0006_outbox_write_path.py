@@ -236,17 +236,20 @@ CREATE TRIGGER wa_outbox_refuse_edit
 """
 
 
-def _outbox_core_function(name: str) -> str:
-    """The definition revision 0002 gave a function, to put back on downgrade."""
+def _outbox_core_functions(*names: str) -> list[str]:
+    """The definitions revision 0002 gave these functions, to put back on downgrade."""
     path = Path(__file__).with_name("0002_outbox_core.py")
     spec = importlib.util.spec_from_file_location("_revision_0002_outbox_core", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     text: str = module.UPGRADE
-    start = text.index(f"CREATE FUNCTION {name}(")
-    end = text.index("\n$$;", start) + len("\n$$;")
-    return "CREATE OR REPLACE" + text[start + len("CREATE"):end]
+    definitions = []
+    for name in names:
+        start = text.index(f"CREATE FUNCTION {name}(")
+        end = text.index("\n$$;", start) + len("\n$$;")
+        definitions.append("CREATE OR REPLACE" + text[start + len("CREATE"):end])
+    return definitions
 
 
 def upgrade() -> None:
@@ -261,9 +264,10 @@ def downgrade() -> None:
     op.execute("DROP INDEX wa_outbox_recipient_open_idx;\n"
                "CREATE INDEX wa_outbox_recipient_open_idx ON wa_outbox "
                "(session_name, recipient, id) WHERE is_open;")
-    for name in ("wa_default_session", "wa_jid", "wa_recipient_problem",
-                 "wa_outbox_before_write", "wa_outbox_notify"):
-        op.execute(_outbox_core_function(name))
+    for definition in _outbox_core_functions("wa_default_session", "wa_jid",
+                                             "wa_recipient_problem", "wa_outbox_before_write",
+                                             "wa_outbox_notify"):
+        op.execute(definition)
     op.execute("CREATE TRIGGER wa_outbox_before_write\n"
                "    BEFORE INSERT OR UPDATE OF recipient, content, type, attachment, "
                "attachment_name\n"
