@@ -306,7 +306,7 @@ def claim(
     token = uuid4()
     # Binary results: no text formatting of timestamps on the server, no hex for attachments.
     with _atomic(conn), conn.cursor(binary=True) as cur:
-        cur.execute(_claim_statement(int(limit), recipient_gap),
+        cur.execute(_claim_statement(limit, recipient_gap),
                     {"session": session, "worker": worker, "lease": lease, "token": token})
         rows = cur.fetchall()
     return _claimed(rows, session, token)
