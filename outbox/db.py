@@ -13,6 +13,7 @@ from outbox.errors import DatabaseUnavailable, SchemaNotReady
 
 log = logging.getLogger(__name__)
 
+#: The checkout's root, for development tools (devdb, demo, tests). Product code never needs it.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -34,27 +35,10 @@ def listen(conn: psycopg.Connection[Any], *channels: str) -> None:
         conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 
 
-def head_revision() -> str:
-    """The newest alembic revision shipped with this code."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config(str(REPO_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(REPO_ROOT / "alembic"))
-    quiet = logging.getLogger("alembic")
-    previous = quiet.level
-    quiet.setLevel(logging.WARNING)  # no plugin set-up chatter on every process start
-    try:
-        head = ScriptDirectory.from_config(config).get_current_head()
-    finally:
-        quiet.setLevel(previous)
-    if head is None:
-        raise SchemaNotReady("no alembic revisions found")
-    return head
-
-
 def check_schema(conn: psycopg.Connection[Any]) -> None:
     """Stop early, with a clear message, when the database is not migrated to head."""
+    from outbox.migrate import head_revision
+
     expected = head_revision()
     try:
         row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -68,3 +52,16 @@ def check_schema(conn: psycopg.Connection[Any]) -> None:
             f"the database schema is at {current!r} but this code needs {expected!r}: "
             "run `make migrate`"
         )
+
+
+def check_adapter(conn: psycopg.Connection[Any], naive_time_zone: str | None = None) -> None:
+    """Stop early when the Cicero adapter was rendered for other Cicero tables (the Node
+    services changed them since) or for another ``CICERO_NAIVE_TIME_ZONE``."""
+    from views import adapter
+
+    problems = adapter.check(conn, naive_time_zone)
+    if problems:
+        raise SchemaNotReady(
+            "the Cicero adapter does not match this database: " + "; ".join(problems)
+            + ". Run `python -m outbox migrate` to render it again (it changes none of "
+            "Cicero's tables); `python -m outbox doctor` shows what it finds")

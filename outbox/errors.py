@@ -33,5 +33,9 @@ class SchemaNotReady(OutboxError):
     """The database schema is not at the migration head; run `make migrate`."""
 
 
+class MigrationFailed(OutboxError):
+    """The migration did not run; the database is as it was before."""
+
+
 class NotFound(OutboxError):
     """No such outbox row."""

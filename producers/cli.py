@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from outbox.config import EnvReader
-from outbox.db import check_schema
+from outbox.db import check_adapter, check_schema
 from outbox.errors import ConfigError, DatabaseUnavailable, SchemaNotReady
 from outbox.lifecycle import StopFlag, stop_on_signals
 from outbox.logs import configure_logging
@@ -94,6 +94,7 @@ def _dispatch(args: argparse.Namespace, settings: ProducerSettings, specs: list[
 
     with connector() as conn:
         check_schema(conn)
+        check_adapter(conn, settings.naive_time_zone)
     jobs = registry.scheduled(settings, specs)
     if args.command == "run":
         return _run_one(args, settings, specs, connector, clock)

@@ -24,6 +24,7 @@ from datetime import time, timedelta
 from outbox.config import EnvReader, OutboxSettings, outbox_settings, split_items
 from producers.job import JobSpec
 from producers.schedule import Cron, cron_problem
+from views.adapter import NAIVE_TIME_ZONE_VARIABLE
 
 OFF_VALUES = ("off",)
 _HM = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
@@ -64,6 +65,7 @@ class ProducerSettings:
     task_window: TaskWindow = field(default_factory=TaskWindow)
     complaint_batch: int = 50
     max_sleep: timedelta = timedelta(seconds=60)
+    naive_time_zone: str | None = None  # CICERO_NAIVE_TIME_ZONE; None = as rendered
 
     def job(self, name: str) -> JobSettings:
         for job in self.jobs:
@@ -133,6 +135,7 @@ def producer_settings(reader: EnvReader, specs: Sequence[JobSpec]) -> ProducerSe
         complaint_batch=reader.integer("COMPLAINT_RESPONSE_BATCH", default=50, minimum=1,
                                        maximum=10_000),
         max_sleep=reader.seconds("PRODUCERS_MAX_SLEEP_SECONDS", default=60.0, minimum=1.0),
+        naive_time_zone=reader.optional_text(NAIVE_TIME_ZONE_VARIABLE),
     )
 
 

@@ -13,6 +13,15 @@ Same arguments, same data: everything is drawn from ``random.Random`` seeded wit
 the province and (for posts) the day, so the days of a province are independent of how many
 days are generated in one call.
 
+Any Cicero schema: this project's bootstrap (migration 0001, timestamptz everywhere) or an
+install as found in the wild (shared/real-databases.md section 1: Cicero_V2 without
+``insta_post.source_type`` / ``original_created_at`` / ``like_count`` and with naive
+``created_at`` columns, or the fetch cronjob's variant). The catalog is read once; columns and
+tables that are absent are not written, and the same logical data lands in each. Every
+timestamp is sent as a UTC value, so a naive ``timestamp`` column receives the UTC wall clock
+(the Cicero contract) and a ``timestamptz`` column the same instant, whatever the session's
+TimeZone.
+
     python -m producers.sample_data --provinces 1 --date 2026-11-22 --days 7 --seed 0
 """
 
@@ -25,13 +34,14 @@ import random
 import string
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import sql
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
@@ -120,6 +130,26 @@ CAPTIONS = [
 ]
 B64 = string.ascii_letters + string.digits + "-_"
 
+# The tables written (the first six must exist), and the tables analysed once loaded: the
+# catalog is read for all of them.
+REQUIRED_TABLES = ("clients", "user", "insta_post", "insta_like", "tiktok_post", "tiktok_comment")
+OPTIONAL_TABLES = ("roles", "user_roles")  # absent on some installs: no role is written then
+ANALYZED_TABLES = ("clients", "user", "user_roles", "roles", "insta_post", "insta_like",
+                   "tiktok_post", "tiktok_comment", "insta_post_roles")
+# Columns written only where they exist (shared/real-databases.md section 1); every other
+# column written must exist.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "insta_post": frozenset({"like_count", "source_type", "original_created_at"}),
+    "tiktok_post": frozenset({"original_created_at"}),
+}
+
+_CATALOG_SQL = """
+SELECT t.name, a.attname::text
+  FROM unnest(%(tables)s::text[]) AS t(name)
+  JOIN pg_attribute a ON a.attrelid = to_regclass(quote_ident(t.name))
+ WHERE a.attnum > 0 AND NOT a.attisdropped
+"""
+
 
 @dataclass
 class Stats:
@@ -175,6 +205,53 @@ class _Province:
     clients: list[tuple[str, str, int]]  # (client_id, nama, personnel) - directorate first
     users: list[_User]
     by_client: dict[str, list[_User]]
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    """The columns of the tables this module touches, as found (search_path applies)."""
+
+    columns: dict[str, frozenset[str]]
+
+    @classmethod
+    def read(cls, cur: psycopg.Cursor[Any]) -> _Catalog:
+        names = sorted({*REQUIRED_TABLES, *OPTIONAL_TABLES, *ANALYZED_TABLES})
+        found: dict[str, set[str]] = {}
+        for table, column in cur.execute(_CATALOG_SQL, {"tables": names}).fetchall():
+            found.setdefault(table, set()).add(column)
+        missing = [t for t in REQUIRED_TABLES if t not in found]
+        if missing:
+            raise RuntimeError("no Cicero schema here: missing table(s) "
+                               + ", ".join(missing))
+        return cls({table: frozenset(cols) for table, cols in found.items()})
+
+    def has(self, table: str) -> bool:
+        return table in self.columns
+
+    def copy(self, cur: psycopg.Cursor[Any], table: str, columns: Sequence[str],
+             rows: Iterable[Sequence[Any]]) -> None:
+        """COPY ``rows`` (one value per name in ``columns``) into the columns that exist."""
+        present = self.columns[table]
+        absent = [c for c in columns if c not in present]
+        required = [c for c in absent if c not in OPTIONAL_COLUMNS.get(table, frozenset())]
+        if required:
+            raise RuntimeError(f"table {table} has no column(s) {', '.join(required)}")
+        keep = [i for i, c in enumerate(columns) if c in present]
+        stmt = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(columns[i]) for i in keep))
+        with cur.copy(stmt) as cp:
+            for row in rows:
+                cp.write_row([row[i] for i in keep])
+
+
+def _utc(when: datetime) -> datetime:
+    """The instant in UTC (offset +00).
+
+    psycopg sends an aware datetime with its offset, and PostgreSQL silently drops the offset
+    when it parses a value for a naive ``timestamp`` column: only a UTC value stores the UTC
+    wall clock there. A ``timestamptz`` column gets the same instant either way.
+    """
+    return when.astimezone(UTC)
 
 
 def _suffix(province: int) -> str:
@@ -298,9 +375,11 @@ def generate(conn: psycopg.Connection[Any], *, provinces: int = 1, start: date |
              days: int = 1, seed: int = 0) -> Stats:
     """Insert ``provinces`` provinces of clients/users and ``days`` days of posts from ``start``.
 
-    The database must hold the Cicero tables (migration 0001) and none of the generated ids.
-    Runs in the connection's transaction (committed here when the connection is not
-    autocommit).
+    The database must hold the Cicero tables (this project's migration 0001, or a Cicero_V2 /
+    fetch-cronjob install as found in the wild) and none of the generated ids. Optional columns
+    and tables that are absent are skipped (see ``OPTIONAL_COLUMNS``, ``OPTIONAL_TABLES``); the
+    generated data is the same in every variant. Runs in the connection's transaction
+    (committed here when the connection is not autocommit).
     """
     if provinces < 1 or days < 0:
         raise ValueError("provinces must be >= 1 and days >= 0")
@@ -309,21 +388,22 @@ def generate(conn: psycopg.Connection[Any], *, provinces: int = 1, start: date |
     stats = Stats(provinces=provinces, days=days)
     provs = [_build_province(p, seed) for p in range(1, provinces + 1)]
     with conn.cursor() as cur:
-        _load_people(cur, provs, seed, stats)
+        catalog = _Catalog.read(cur)
+        _load_people(cur, catalog, provs, seed, stats)
         for prov in provs:
             for offset in range(days):
-                _load_day(cur, prov, start + timedelta(days=offset), seed, stats)
-        cur.execute("ANALYZE clients; ANALYZE \"user\"; ANALYZE user_roles; ANALYZE roles; "
-                    "ANALYZE insta_post; ANALYZE insta_like; ANALYZE tiktok_post; "
-                    "ANALYZE tiktok_comment; ANALYZE insta_post_roles")
+                _load_day(cur, catalog, prov, start + timedelta(days=offset), seed, stats)
+        cur.execute(sql.SQL("; ").join(
+            sql.SQL("ANALYZE {}").format(sql.Identifier(table))
+            for table in ANALYZED_TABLES if catalog.has(table)))
     if not conn.autocommit:
         conn.commit()
     stats.seconds = time.perf_counter() - began
     return stats
 
 
-def _load_people(cur: psycopg.Cursor[Any], provs: Sequence[_Province], seed: int,
-                 stats: Stats) -> None:
+def _load_people(cur: psycopg.Cursor[Any], catalog: _Catalog, provs: Sequence[_Province],
+                 seed: int, stats: Stats) -> None:
     rnd = random.Random(f"cicero:{seed}:contacts")
     client_rows: list[tuple[Any, ...]] = []
     position = 0
@@ -342,36 +422,31 @@ def _load_people(cur: psycopg.Cursor[Any], provs: Sequence[_Province], seed: int
                 operator, sup, group, regional, None, "direktorat" if is_dir else "satker",
             ))
             stats.client_ids.append(cid)
-    with cur.copy(
-        "COPY clients (client_id, nama, client_type, client_status, client_insta, "
-        "client_insta_status, client_tiktok, client_tiktok_status, client_amplify_status, "
-        "client_operator, client_super, client_group, regional_id, parent_client_id, "
-        "client_level) FROM STDIN"
-    ) as cp:
-        for row in client_rows:
-            cp.write_row(row)
+    catalog.copy(cur, "clients", (
+        "client_id", "nama", "client_type", "client_status", "client_insta",
+        "client_insta_status", "client_tiktok", "client_tiktok_status", "client_amplify_status",
+        "client_operator", "client_super", "client_group", "regional_id", "parent_client_id",
+        "client_level"), client_rows)
     stats.clients = len(client_rows)
 
-    cur.execute("INSERT INTO roles (role_name) VALUES ('operator') "
-                "ON CONFLICT (role_name) DO NOTHING")
-    for prov in provs:
-        cur.execute("INSERT INTO roles (role_name) VALUES (%s) ON CONFLICT (role_name) DO NOTHING",
-                    (prov.directorate_id.lower(),))
-    role_ids = dict(cur.execute("SELECT role_name, role_id FROM roles").fetchall())
-    with cur.copy(
-        'COPY "user" (user_id, nama, title, divisi, jabatan, insta, tiktok, whatsapp, '
-        "client_id, status, exception) FROM STDIN"
-    ) as cp:
+    catalog.copy(cur, "user", (
+        "user_id", "nama", "title", "divisi", "jabatan", "insta", "tiktok", "whatsapp",
+        "client_id", "status", "exception"), (
+        (u.user_id, u.nama, u.title, u.divisi, u.jabatan, u.insta, u.tiktok, u.whatsapp,
+         u.client_id, u.active, u.exception) for prov in provs for u in prov.users))
+    if catalog.has("roles"):
+        cur.execute("INSERT INTO roles (role_name) VALUES ('operator') "
+                    "ON CONFLICT (role_name) DO NOTHING")
         for prov in provs:
-            for u in prov.users:
-                cp.write_row((u.user_id, u.nama, u.title, u.divisi, u.jabatan, u.insta, u.tiktok,
-                              u.whatsapp, u.client_id, u.active, u.exception))
-    with cur.copy("COPY user_roles (user_id, role_id) FROM STDIN") as cp:
-        for prov in provs:
-            dir_role = role_ids[prov.directorate_id.lower()]
-            for u in prov.users:
-                cp.write_row((u.user_id, role_ids["operator"]))
-                cp.write_row((u.user_id, dir_role))
+            cur.execute("INSERT INTO roles (role_name) VALUES (%s) "
+                        "ON CONFLICT (role_name) DO NOTHING", (prov.directorate_id.lower(),))
+        if catalog.has("user_roles"):
+            role_ids = dict(cur.execute("SELECT role_name, role_id FROM roles").fetchall())
+            catalog.copy(cur, "user_roles", ("user_id", "role_id"), (
+                (u.user_id, role)
+                for prov in provs
+                for u in prov.users
+                for role in (role_ids["operator"], role_ids[prov.directorate_id.lower()])))
     for prov in provs:
         stats.users += len(prov.users)
         stats.active_users += sum(u.active for u in prov.users)
@@ -379,8 +454,8 @@ def _load_people(cur: psycopg.Cursor[Any], provs: Sequence[_Province], seed: int
         stats.users_without_instagram += sum(u.ig_key is None for u in prov.users)
 
 
-def _load_day(cur: psycopg.Cursor[Any], prov: _Province, day: date, seed: int,
-              stats: Stats) -> None:
+def _load_day(cur: psycopg.Cursor[Any], catalog: _Catalog, prov: _Province, day: date,
+              seed: int, stats: Stats) -> None:
     rnd = random.Random(f"cicero:{seed}:day:{prov.index}:{day.isoformat()}")
     exc_ig = [u.ig_key for u in prov.users if u.exception and u.ig_key]
     exc_tt = [u.tt_key for u in prov.users if u.exception and u.tt_key]
@@ -404,10 +479,11 @@ def _load_day(cur: psycopg.Cursor[Any], prov: _Province, day: date, seed: int,
             for i in range(min(3, len(likes))):  # a few legacy object entries
                 if rnd.random() < 0.3:
                     likes[i] = {"username": likes[i]}
+            # Every value is drawn whether or not its column exists: same data everywhere.
             ig_posts.append((sc, cid, rnd.choice(CAPTIONS), rnd.randrange(0, 40), len(likes),
                              "cron_fetch" if rnd.random() < 0.95 else "manual_input",
-                             when, when + timedelta(minutes=rnd.randrange(2, 30))))
-            ig_likes.append((sc, json.dumps(likes), when + timedelta(hours=3)))
+                             _utc(when), _utc(when + timedelta(minutes=rnd.randrange(2, 30)))))
+            ig_likes.append((sc, json.dumps(likes), _utc(when + timedelta(hours=3))))
             stats.like_entries += len(likes)
         for when in _post_times(rnd, day, 5):
             vid = str(7_300_000_000_000_000_000 + rnd.randrange(10**18))
@@ -419,27 +495,18 @@ def _load_day(cur: psycopg.Cursor[Any], prov: _Province, day: date, seed: int,
             comments.extend(f"@user{rnd.randrange(10**8)}" for _ in range(rnd.randrange(2, 15)))
             rnd.shuffle(comments)
             tt_posts.append((vid, cid, rnd.choice(CAPTIONS), rnd.randrange(50, 5000),
-                             len(comments), when, when + timedelta(minutes=rnd.randrange(2, 30))))
-            tt_comments.append((vid, json.dumps(comments), when + timedelta(hours=3)))
+                             len(comments), _utc(when),
+                             _utc(when + timedelta(minutes=rnd.randrange(2, 30)))))
+            tt_comments.append((vid, json.dumps(comments), _utc(when + timedelta(hours=3))))
             stats.comment_entries += len(comments)
-    with cur.copy(
-        "COPY insta_post (shortcode, client_id, caption, comment_count, like_count, "
-        "source_type, original_created_at, created_at) FROM STDIN"
-    ) as cp:
-        for row in ig_posts:
-            cp.write_row(row)
-    with cur.copy("COPY insta_like (shortcode, likes, updated_at) FROM STDIN") as cp:
-        for row in ig_likes:
-            cp.write_row(row)
-    with cur.copy(
-        "COPY tiktok_post (video_id, client_id, caption, like_count, comment_count, "
-        "original_created_at, created_at) FROM STDIN"
-    ) as cp:
-        for row in tt_posts:
-            cp.write_row(row)
-    with cur.copy("COPY tiktok_comment (video_id, comments, updated_at) FROM STDIN") as cp:
-        for row in tt_comments:
-            cp.write_row(row)
+    catalog.copy(cur, "insta_post", (
+        "shortcode", "client_id", "caption", "comment_count", "like_count", "source_type",
+        "original_created_at", "created_at"), ig_posts)
+    catalog.copy(cur, "insta_like", ("shortcode", "likes", "updated_at"), ig_likes)
+    catalog.copy(cur, "tiktok_post", (
+        "video_id", "client_id", "caption", "like_count", "comment_count",
+        "original_created_at", "created_at"), tt_posts)
+    catalog.copy(cur, "tiktok_comment", ("video_id", "comments", "updated_at"), tt_comments)
     stats.ig_posts += len(ig_posts)
     stats.tiktok_posts += len(tt_posts)
 

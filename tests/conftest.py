@@ -28,11 +28,10 @@ for _name in list(os.environ):
 
 def _migrations_hash() -> str:
     digest = hashlib.sha256()
-    for path in sorted((REPO_ROOT / "alembic" / "versions").glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    for path in sorted((REPO_ROOT / "views").glob("*.sql")):
-        digest.update(path.name.encode())
+    files = [*(REPO_ROOT / "alembic").rglob("*.py"), *(REPO_ROOT / "alembic").rglob("*.sql"),
+             *(REPO_ROOT / "views").glob("*.py")]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(REPO_ROOT)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 

@@ -21,7 +21,7 @@ def test_the_pg_ctl_fallback_starts_a_usable_server() -> None:
     try:
         url = devdb._pg_ctl(name)
         db = devdb.create_database(url, "fallback_check")
-        migrate.upgrade(db, "0002_outbox_core")
+        migrate.upgrade(db)
         with psycopg.connect(db) as conn:
             conn.execute("INSERT INTO wa_outbox (recipient, content, type) "
                          "VALUES ('081234567890', 'halo', 'text')")

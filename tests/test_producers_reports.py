@@ -26,7 +26,7 @@ ADMIN = "6281311112222@s.whatsapp.net"
 
 
 def seed(conn: psycopg.Connection[Any]) -> None:
-    """BATU (org, 3 users) and DITBINMAS (directorate, one BATU user with its role)."""
+    """BATU (org, 3 operators) and DITBINMAS (directorate, one BATU user with its role)."""
     conn.execute("""
         INSERT INTO clients (client_id, nama, client_type, client_group, client_operator,
                              client_super, client_insta, client_tiktok)
@@ -34,13 +34,17 @@ def seed(conn: psycopg.Connection[Any]) -> None:
                 'bukan-nomor', 'polresbatu', 'polresbatu'),
                ('DITBINMAS', 'DIREKTORAT BINMAS', 'direktorat', '120363000000000002', NULL,
                 NULL, 'ditbinmas', 'ditbinmas');
-        INSERT INTO roles (role_name) VALUES ('ditbinmas');
+        INSERT INTO roles (role_name) VALUES ('ditbinmas'), ('operator');
         INSERT INTO "user" (user_id, nama, title, divisi, insta, tiktok, client_id) VALUES
             ('1001', 'ANDI', 'BRIPKA', 'SAT BINMAS', '@andi', '@andi', 'BATU'),
             ('1002', 'BUDI', 'AIPDA', 'SAT LANTAS', 'budi', NULL, 'BATU'),
             ('1003', 'CICI', 'BRIPTU', 'SAT BINMAS', NULL, NULL, 'BATU');
         INSERT INTO user_roles (user_id, role_id)
             SELECT '1001', role_id FROM roles WHERE role_name = 'ditbinmas';
+        -- Cicero gave every user the role 'operator'; the org recap counts only operators.
+        INSERT INTO user_roles (user_id, role_id)
+            SELECT u, role_id FROM roles, unnest(ARRAY['1001', '1002', '1003']) AS u
+             WHERE role_name = 'operator';
     """)
     for offset in (0, 2, 6):  # posts on Monday, Wednesday and Sunday of the week
         day = DAY - timedelta(days=6 - offset)

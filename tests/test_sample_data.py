@@ -92,7 +92,7 @@ def test_coverage_and_reports_on_generated_data(loaded: psycopg.Connection[Any])
 def test_same_seed_same_data_other_seed_other_data(loaded: psycopg.Connection[Any],
                                                    empty_db_url: str) -> None:
     first = one(loaded, DIGEST)
-    migrate.upgrade(empty_db_url, "0001_cicero_tables")
+    migrate.upgrade(empty_db_url)
     with psycopg.connect(empty_db_url, autocommit=True) as again:
         generate(again, provinces=1, start=START, days=2, seed=7)
         assert one(again, DIGEST) == first

@@ -112,7 +112,7 @@ def test_half_rule_boundary_and_org_rule_differ(db: Cicero) -> None:
     """Sari with 2 of 4 posts: lengkap under >= 50 %, kurang under 'all posts'."""
     db.client("ORG1")
     db.client("DIRY", "DIREKTORAT Y", client_type="direktorat")
-    db.user("2001", "ORG1", "SARI", insta="sari", roles=["diry"])
+    db.user("2001", "ORG1", "SARI", insta="sari", roles=["operator", "diry"])
     for i in range(4):
         liked = ["sari"] if i < 2 else []
         db.ig_post(f"O{i}", "ORG1", jkt(DAY, 8 + i), liked)

@@ -81,7 +81,9 @@ class Cicero:
     def user(self, user_id: str, client_id: str, nama: str, *, insta: str | None = None,
              tiktok: str | None = None, title: str = "BRIPKA", divisi: str = "SAT BINMAS",
              jabatan: str = "BA SAT BINMAS", status: bool = True, exception: bool = False,
-             roles: Sequence[str] = ()) -> str:
+             roles: Sequence[str] = ("operator",)) -> str:
+        """A personnel row; by default with the role 'operator', as Cicero gave every user (the
+        org recap counts only operators where roles exist)."""
         self.conn.execute(
             'INSERT INTO "user" (user_id, nama, title, divisi, jabatan, insta, tiktok, client_id,'
             " status, exception) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
@@ -148,7 +150,7 @@ class WorkedExample:
 
 
 def worked_example(db: Cicero, day: date, *, client: str = "X", client_type: str = "org",
-                   roles: Sequence[str] = ()) -> WorkedExample:
+                   roles: Sequence[str] = ("operator",)) -> WorkedExample:
     db.client(client, f"POLRES {client}" if client_type == "org" else f"DIREKTORAT {client}",
               client_type=client_type, group="120363000000000001@g.us",
               operator="081234567890", super_="6281298765432")

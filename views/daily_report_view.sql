@@ -73,7 +73,7 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
                    || 'Terimakasih.'
                END AS summary
           FROM (SELECT date '2000-01-01' + g AS report_date FROM generate_series(0, 36889) AS g) d
-         CROSS JOIN clients c
+         CROSS JOIN cicero_clients() c
          CROSS JOIN LATERAL (SELECT lower(c.client_type) AS client_type,
                                     lower(c.client_type) = 'direktorat' AS is_dir) ct
          CROSS JOIN LATERAL (VALUES
@@ -97,7 +97,7 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
                                        || '/video/' || p.video_id, E'\n'
                                        ORDER BY p.created_at, p.video_id)
                        FROM report_tiktok_post p
-                       JOIN clients pc ON pc.client_id = p.client_id
+                       JOIN cicero_clients() pc ON pc.client_id = p.client_id
                       GROUP BY p.report_date, p.client_id) k
                  ON k.report_date = d.report_date AND k.client_id = c.client_id
                 AND k.platform = pl.platform

@@ -41,7 +41,7 @@ SELECT w.month_start,
           END
        || E'\n📎 Rekap Excel terlampir.\nTerimakasih.' AS summary
   FROM (SELECT (date '2000-01-01' + make_interval(months => g))::date AS month_start FROM generate_series(0, 1211) AS g) w
- CROSS JOIN clients c
+ CROSS JOIN cicero_clients() c
  CROSS JOIN LATERAL (SELECT lower(c.client_type) AS client_type,
                             CASE WHEN lower(c.client_type) = 'direktorat' THEN 'Satker'
                                  ELSE 'Pelaksana' END AS rank_label) ct

@@ -126,7 +126,7 @@ AS $$ SELECT coalesce(jsonb_object_agg(t.handle, bit_count(t.posts))
                                              s.i::integer - 1, 1) AS bit
                                 FROM unnest(shortcodes) WITH ORDINALITY AS s(code, i)
                               OFFSET 0) s  -- the post's bit once per post
-                        JOIN insta_like l ON l.shortcode = s.code
+                        JOIN cicero_insta_likes() l ON l.shortcode = s.code
                        CROSS JOIN LATERAL jsonb_array_elements_text(
                                  CASE jsonb_typeof(l.likes) WHEN 'array' THEN l.likes
                                  ELSE '[]' END) AS v
@@ -145,7 +145,7 @@ AS $$ SELECT coalesce(jsonb_object_agg(t.handle, bit_count(t.posts))
                                              s.i::integer - 1, 1) AS bit
                                 FROM unnest(video_ids) WITH ORDINALITY AS s(code, i)
                               OFFSET 0) s
-                        JOIN tiktok_comment k ON k.video_id = s.code
+                        JOIN cicero_tiktok_comments() k ON k.video_id = s.code
                        CROSS JOIN LATERAL jsonb_array_elements_text(
                                  CASE jsonb_typeof(k.comments) WHEN 'array' THEN k.comments
                                  ELSE '[]' END) AS v

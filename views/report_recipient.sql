@@ -13,12 +13,12 @@ SELECT DISTINCT ON (client_id, recipient)
                v.role_rank * 1000 + v.ord AS recipient_rank
           FROM (SELECT c.client_id, 'group' AS recipient_role, 1 AS role_rank, s.item AS recipient_raw,
                        cicero_group_id(s.item) AS candidate, s.ord
-                  FROM clients c CROSS JOIN LATERAL cicero_split_list(c.client_group) s
+                  FROM cicero_clients() c CROSS JOIN LATERAL cicero_split_list(c.client_group) s
                 UNION ALL
                 SELECT c.client_id, 'operator', 2, s.item, s.item, s.ord
-                  FROM clients c CROSS JOIN LATERAL cicero_split_list(c.client_operator) s
+                  FROM cicero_clients() c CROSS JOIN LATERAL cicero_split_list(c.client_operator) s
                 UNION ALL
                 SELECT c.client_id, 'super', 3, s.item, s.item, s.ord
-                  FROM clients c CROSS JOIN LATERAL cicero_split_list(c.client_super) s) v
+                  FROM cicero_clients() c CROSS JOIN LATERAL cicero_split_list(c.client_super) s) v
           CROSS JOIN LATERAL wa_parse_recipient(v.candidate) p) r
  ORDER BY client_id, recipient, recipient_rank;

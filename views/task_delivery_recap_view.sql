@@ -35,7 +35,7 @@ SELECT m.task_date, as_of, 'task:' || m.client_id, m.client_id, m.client_name, m
                || '🎵 *Tugas TikTok (' || id_number(coalesce(tt.n, 0)) || E' konten):*\n'
                || coalesce(cicero_numbered_list(tt.items), '-') || E'\n\n'
                || '_Pastikan semua tugas telah dikerjakan dengan baik._' AS body
-          FROM clients c
+          FROM cicero_clients() c
           LEFT JOIN (SELECT p.client_id, count(*)::integer AS n,
                             string_agg(p.shortcode, ',' ORDER BY p.created_at, p.shortcode) AS ids,
                             array_agg('https://www.instagram.com/p/' || p.shortcode || E'/\n'
@@ -53,9 +53,9 @@ SELECT m.task_date, as_of, 'task:' || m.client_id, m.client_id, m.client_name, m
                                                   '-')
                                       ORDER BY p.created_at, p.shortcode) AS items
                        FROM report_ig_post p
-                       JOIN insta_post ip ON ip.shortcode = p.shortcode
-                       LEFT JOIN insta_like l ON l.shortcode = p.shortcode
-                       LEFT JOIN insta_comment ic ON ic.shortcode = p.shortcode
+                       JOIN cicero_insta_posts() ip ON ip.shortcode = p.shortcode
+                       LEFT JOIN cicero_insta_likes() l ON l.shortcode = p.shortcode
+                       LEFT JOIN cicero_insta_comments() ic ON ic.shortcode = p.shortcode
                       WHERE p.report_date = (as_of AT TIME ZONE 'Asia/Jakarta')::date
                         AND p.created_at <= as_of
                       GROUP BY p.client_id) ig ON ig.client_id = c.client_id
@@ -75,9 +75,9 @@ SELECT m.task_date, as_of, 'task:' || m.client_id, m.client_id, m.client_name, m
                                                   id_number(tp.comment_count), '-')
                                       ORDER BY p.created_at, p.video_id) AS items
                        FROM report_tiktok_post p
-                       JOIN tiktok_post tp ON tp.video_id = p.video_id
-                       JOIN clients pc ON pc.client_id = p.client_id
-                       LEFT JOIN tiktok_comment k ON k.video_id = p.video_id
+                       JOIN cicero_tiktok_posts() tp ON tp.video_id = p.video_id
+                       JOIN cicero_clients() pc ON pc.client_id = p.client_id
+                       LEFT JOIN cicero_tiktok_comments() k ON k.video_id = p.video_id
                       WHERE p.report_date = (as_of AT TIME ZONE 'Asia/Jakarta')::date
                         AND p.created_at <= as_of
                       GROUP BY p.client_id) tt ON tt.client_id = c.client_id

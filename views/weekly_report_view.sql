@@ -41,7 +41,7 @@ SELECT w.week_start,
           END
        || E'\n📎 Rekap Excel terlampir.\nTerimakasih.' AS summary
   FROM (SELECT date '2000-01-03' + 7 * g AS week_start FROM generate_series(0, 5270) AS g) w
- CROSS JOIN clients c
+ CROSS JOIN cicero_clients() c
  CROSS JOIN LATERAL (SELECT lower(c.client_type) AS client_type,
                             CASE WHEN lower(c.client_type) = 'direktorat' THEN 'Satker'
                                  ELSE 'Pelaksana' END AS rank_label) ct

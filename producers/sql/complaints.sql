@@ -39,8 +39,8 @@ SELECT u.user_id, u.nama, u.title, u.divisi, u.jabatan, u.insta, u.tiktok, u.wha
        coalesce(u.status, true) AS active, u.client_id,
        c.client_id AS client_key, c.nama AS client_nama, lower(c.client_type) AS client_type,
        c.client_operator
-  FROM "user" u
-  LEFT JOIN clients c ON lower(c.client_id) = lower(u.client_id)
+  FROM cicero_users() u
+  LEFT JOIN cicero_clients() c ON lower(c.client_id) = lower(u.client_id)
  WHERE u.user_id = %(nrp)s
     OR regexp_replace(u.user_id, '[^0-9]', '', 'g') = %(nrp)s
  ORDER BY (u.user_id = %(nrp)s) DESC, u.user_id
@@ -62,7 +62,7 @@ SELECT r.jid
 -- handle, matched by the reports' rule (cicero_ig_handle; strings or {"username": ...}).
 SELECT count(*)
   FROM report_ig_post cp
-  JOIN insta_like l ON l.shortcode = cp.shortcode
+  JOIN cicero_insta_likes() l ON l.shortcode = cp.shortcode
  WHERE lower(cp.client_id) = lower(%(client_id)s)
    AND cp.created_at >= %(start)s AND cp.created_at <= %(until)s
    AND jsonb_typeof(l.likes) = 'array'
@@ -78,7 +78,7 @@ SELECT count(*)
 -- whose comment list holds the handle (cicero_tiktok_handle, the reports' rule).
 SELECT count(*)
   FROM report_tiktok_post cv
-  JOIN tiktok_comment c ON c.video_id = cv.video_id
+  JOIN cicero_tiktok_comments() c ON c.video_id = cv.video_id
  WHERE lower(cv.client_id) = lower(%(client_id)s)
    AND cv.created_at >= %(start)s AND cv.created_at <= %(until)s
    AND jsonb_typeof(c.comments) = 'array'
@@ -98,7 +98,7 @@ SELECT cp.shortcode,
        coalesce(p.caption, '') AS caption,
        EXISTS (
            SELECT 1
-             FROM insta_like l
+             FROM cicero_insta_likes() l
             CROSS JOIN LATERAL jsonb_array_elements(
                       CASE WHEN jsonb_typeof(l.likes) = 'array' THEN l.likes
                            ELSE '[]'::jsonb END) AS e
@@ -107,7 +107,7 @@ SELECT cp.shortcode,
                   = %(handle)s) AS liked,
        EXISTS (
            SELECT 1
-             FROM link_report lr
+             FROM cicero_link_reports() lr
             WHERE lr.shortcode = cp.shortcode AND lr.user_id = %(user_id)s
               AND (coalesce(btrim(lr.instagram_link), '') <> ''
                    OR coalesce(btrim(lr.facebook_link), '') <> ''
@@ -115,7 +115,7 @@ SELECT cp.shortcode,
                    OR coalesce(btrim(lr.tiktok_link), '') <> ''
                    OR coalesce(btrim(lr.youtube_link), '') <> '')) AS reported
   FROM report_ig_post cp
-  JOIN insta_post p ON p.shortcode = cp.shortcode
+  JOIN cicero_insta_posts() p ON p.shortcode = cp.shortcode
  WHERE lower(cp.client_id) = lower(%(client_id)s)
    AND cp.report_date = %(day)s
  ORDER BY cp.created_at, cp.shortcode
@@ -125,7 +125,7 @@ SELECT cp.shortcode,
 SELECT cv.video_id,
        EXISTS (
            SELECT 1
-             FROM tiktok_comment c
+             FROM cicero_tiktok_comments() c
             CROSS JOIN LATERAL jsonb_array_elements(
                       CASE WHEN jsonb_typeof(c.comments) = 'array' THEN c.comments
                            ELSE '[]'::jsonb END) AS e
