@@ -62,7 +62,7 @@ SELECT m.task_date, as_of, 'task:' || m.client_id, m.client_id, m.client_name, m
           LEFT JOIN (SELECT p.client_id, count(*)::integer AS n,
                             string_agg(p.video_id, ',' ORDER BY p.created_at, p.video_id) AS ids,
                             array_agg('https://www.tiktok.com/@'
-                                      || coalesce(nullif(btrim(pc.client_tiktok, ' @'), ''), pc.client_id)
+                                      || coalesce(nullif(btrim(pc.client_tiktok, ' @'), ''), lower(pc.client_id))
                                       || '/video/' || p.video_id || E'\n'
                                       || '   _' || cicero_caption(tp.caption, 60) || E'_\n'
                                       || '   Upload: '
