@@ -1,8 +1,9 @@
 """Operator CLI: ``python -m outbox <command>`` (also installed as ``wa-outbox``).
 
 Exit codes (for scripts): 0 done; 1 nothing matched (unknown id, nothing to retry, row not in a
-state that allows it); 2 bad usage, bad configuration or a message the database refused;
-3 database unavailable or not migrated.
+state that allows it; ``doctor``: warnings found); 2 bad usage, bad configuration or a message
+the database refused; 3 database unavailable, not migrated, or a migration that failed (and
+changed nothing).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ from outbox.errors import (
     ConfigError,
     DatabaseUnavailable,
     InvalidMessage,
+    MigrationFailed,
     NotFound,
     SchemaNotReady,
 )
+from views.adapter import NAIVE_TIME_ZONE_VARIABLE
 
 EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
@@ -43,7 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m outbox",
                                      description="Operate the WhatsApp outbox (wa_outbox).")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="apply the database migrations (alembic upgrade head)")
+    migrate = sub.add_parser(
+        "migrate", help="apply the migrations and render the Cicero adapter (one transaction)")
+    migrate.add_argument("--naive-time-zone", default=None, metavar="ZONE",
+                         help="the zone whose wall clock Cicero's naive timestamp columns hold "
+                              "(default: CICERO_NAIVE_TIME_ZONE, else as rendered before, else "
+                              "UTC)")
+    sub.add_parser("doctor", help="what this database holds, as the migrations and reports see "
+                                  "it (read-only; works before migrating)")
     sub.add_parser("status", help="counts per session and status, oldest pending age")
     retry = sub.add_parser("retry", help="put a failed message (or all failed) back to pending")
     group = retry.add_mutually_exclusive_group(required=True)
@@ -75,14 +85,24 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None) -> int:
     reader = EnvReader(env)
     url = database_url(reader)
     retention = reader.integer("OUTBOX_RETENTION_DAYS", default=30, minimum=1)
+    naive_zone = reader.optional_text(NAIVE_TIME_ZONE_VARIABLE)
     reader.finish()
 
     if args.command == "migrate":
         from outbox import migrate
+        from outbox.logs import configure_logging
 
-        migrate.upgrade(url)
+        configure_logging("info")  # what the migration did (set aside, imported, rendered)
+        migrate.upgrade(url, naive_time_zone=args.naive_time_zone or naive_zone)
         print("database migrated to head")
         return EXIT_OK
+    if args.command == "doctor":
+        from outbox.doctor import diagnose
+
+        with connect(url, application_name="wa-outbox-doctor") as conn:
+            report = diagnose(conn, naive_zone)
+        print(report.text())
+        return EXIT_NOTHING if report.warnings else EXIT_OK
 
     with connect(url, application_name="wa-outbox-cli") as conn:
         check_schema(conn)
@@ -143,6 +163,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NOTHING
-    except (DatabaseUnavailable, SchemaNotReady) as exc:
+    except (DatabaseUnavailable, SchemaNotReady, MigrationFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_DATABASE
