@@ -8,11 +8,9 @@ from typing import Any
 
 from gateway.events import Inbound, Receipt
 from outbox.engine import Conn
-from outbox.sql import query
+from outbox.sql import QueryFile
 
-
-def _q(name: str) -> Any:
-    return query("gateway", "gateway.sql", name)
+_q = QueryFile("gateway", "gateway.sql")
 
 
 def _row(conn: Conn, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:

@@ -28,7 +28,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from outbox.errors import InvalidMessage, NotFound
-from outbox.sql import query
+from outbox.sql import QueryFile
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,7 @@ _MESSAGE_CONSTRAINTS = {
 }
 
 
-def _q(name: str) -> Any:
-    return query("outbox", "outbox.sql", name)
+_q = QueryFile("outbox", "outbox.sql")
 
 
 class Status(StrEnum):

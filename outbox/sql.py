@@ -45,3 +45,15 @@ def load_queries(package: str, filename: str) -> dict[str, LiteralString]:
 
 def query(package: str, filename: str, name: str) -> LiteralString:
     return load_queries(package, filename)[name]
+
+
+class QueryFile:
+    """The named queries of one file: ``Q = QueryFile("outbox", "outbox.sql")``, then
+    ``conn.execute(Q("claim"), params)``."""
+
+    def __init__(self, package: str, filename: str) -> None:
+        self.package = package
+        self.filename = filename
+
+    def __call__(self, name: str) -> LiteralString:
+        return load_queries(self.package, self.filename)[name]

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import psycopg
 
-from outbox.sql import query
+from outbox.sql import QueryFile
 from producers.job import JobContext, JobResult, JobSpec
 from producers.schedule import jakarta
 
@@ -30,8 +30,7 @@ Conn = psycopg.Connection[Any]
 Status = Literal["done", "failed", "taken", "skipped"]
 
 
-def _q(name: str) -> Any:
-    return query("producers", "runner.sql", name)
+_q = QueryFile("producers", "runner.sql")
 
 
 @dataclass(frozen=True)

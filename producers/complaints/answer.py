@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from outbox.sql import query
+from outbox.sql import QueryFile
 from producers.complaints.parser import IssueKey, issue_keys, normalize_handle, normalize_nrp
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -113,8 +113,7 @@ def _bare(handle: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------------------- data access
-def _q(name: str) -> Any:
-    return query("producers", "complaints.sql", name)
+_q = QueryFile("producers", "complaints.sql")
 
 
 def _one(conn: psycopg.Connection[Any], name: str, params: Mapping[str, Any]) -> Any:

@@ -32,7 +32,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage, enqueue_many
-from outbox.sql import query
+from outbox.sql import QueryFile
 from producers.complaints.parser import Kind, is_gateway_forward, parse_complaint
 from producers.job import JobContext, JobResult, JobSpec
 from producers.recipients import canonical
@@ -59,8 +59,7 @@ NRP_REQUEST = "\n".join([
 ])
 
 
-def _q(name: str) -> Any:
-    return query("producers", "complaints.sql", name)
+_q = QueryFile("producers", "complaints.sql")
 
 
 @dataclass

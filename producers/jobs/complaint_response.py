@@ -29,7 +29,7 @@ from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage, enqueue_many
 from outbox.logs import mask_phone
-from outbox.sql import query
+from outbox.sql import QueryFile
 from producers.job import JobContext, JobResult, JobSpec
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,7 @@ FORWARD_TYPE = "complaint_forward"
 Composer = Callable[..., Any]
 
 
-def _q(name: str) -> Any:
-    return query("producers", "complaint_response.sql", name)
+_q = QueryFile("producers", "complaint_response.sql")
 
 
 def reply_key(complaint_id: int) -> str:
