@@ -36,7 +36,7 @@ migrate: $(STAMP)  ## apply the migrations to DATABASE_URL
 
 .PHONY: demo
 demo: $(STAMP)  ## one simulated day: sample data -> producers -> gateway (jsonl transport)
-	$(PY) -m producers.demo
+	$(PY) -m tests.dev.demo
 
 .PHONY: bench
 bench: $(STAMP)  ## benchmarks with ratios against baselines measured in the same run

@@ -15,7 +15,8 @@ from typing import Any
 
 import psycopg
 
-from outbox import devdb, migrate
+from outbox import migrate
+from tests.dev import devdb
 
 _server: str | None = None
 

@@ -32,7 +32,7 @@ import psycopg
 
 from bench.common import bare_drain, drop_db, fresh_db, percentile, table
 from outbox import engine
-from outbox.db import REPO_ROOT
+from tests.dev import REPO_ROOT
 
 BATCH = 100  # the foundation bench's drain batch; WA_CLAIM_BATCH for the gateway
 RECIPIENTS = 1000

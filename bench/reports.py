@@ -1,6 +1,6 @@
 """Report views: build times for 1 and 10 provinces of generated data, growth, plan shapes.
 
-For each scale a fresh database gets ``producers.sample_data`` for one Monday-Sunday week
+For each scale a fresh database gets ``tests.dev.sample_data`` for one Monday-Sunday week
 (7 days of posts), then each report is built with its single query, exactly as a producer job
 reads it (all rows fetched): ``daily_report_view`` for the Wednesday, ``weekly_report_view``
 for the week and ``monthly_report_view`` for the month holding the week (so the monthly figure
@@ -23,7 +23,7 @@ from typing import Any
 import psycopg
 
 from bench.common import drop_db, fresh_db, median, table
-from producers.sample_data import generate
+from tests.dev.sample_data import generate
 
 MONDAY = date(2026, 11, 16)
 
@@ -113,7 +113,7 @@ def run(quick: bool = False) -> str:
         s = r["stats"]
         load_rows.append([p, s.clients, s.users, s.days, s.ig_posts + s.tiktok_posts,
                           s.like_entries + s.comment_entries, round(s.seconds, 1)])
-    out = [table("Sample data (producers.sample_data, COPY)",
+    out = [table("Sample data (tests.dev.sample_data, COPY)",
                  ["provinces", "clients", "users", "days", "posts", "like+comment entries",
                   "load s"], load_rows)]
     users_ratio = results[large]["stats"].users / results[small]["stats"].users

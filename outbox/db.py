@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -13,8 +12,6 @@ from outbox.errors import DatabaseUnavailable, SchemaNotReady
 
 log = logging.getLogger(__name__)
 
-#: The checkout's root, for development tools (devdb, demo, tests). Product code never needs it.
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def connect(url: str, *, application_name: str, autocommit: bool = True,

@@ -17,8 +17,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from outbox import devdb, migrate
-from outbox.db import REPO_ROOT
+from outbox import migrate
+from tests.dev import REPO_ROOT, devdb
 
 # Settings of the process under test must come from the tests, never from the caller's shell.
 for _name in list(os.environ):

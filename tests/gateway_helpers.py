@@ -15,7 +15,7 @@ from typing import Any
 
 from gateway.config import load_gateway_settings
 from gateway.service import Gateway
-from outbox.db import REPO_ROOT
+from tests.dev import REPO_ROOT
 
 
 def gateway_env(db_url: str, jsonl: Path | None, **overrides: str) -> dict[str, str]:

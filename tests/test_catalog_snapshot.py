@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
 
-from outbox import devdb
 from tests.catalog import KINDS, data_fingerprint, diff, snapshot
+from tests.dev import devdb
 
 # Every kind of object the snapshot reads, in one small schema.
 SCHEMA_HEAD = """

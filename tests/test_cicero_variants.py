@@ -20,9 +20,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from outbox import devdb
-from producers.sample_data import POLRES, Stats, generate
 from tests.cicero_variants import NAMES, VARIANTS, ddl, load
+from tests.dev import devdb
+from tests.dev.sample_data import POLRES, Stats, generate
 
 START = date(2026, 11, 16)
 JAKARTA = ZoneInfo("Asia/Jakarta")

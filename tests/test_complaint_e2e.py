@@ -19,13 +19,13 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from outbox.db import REPO_ROOT
 from producers.complaints.answer import compose_answer, number
 from producers.complaints.intake import JOB as INTAKE
 from producers.complaints.intake import NRP_REQUEST
 from producers.jobs.complaint_response import JOB as RESPONSE
 from producers.runner import run_slot, run_unslotted
 from tests.complaint_corpus import CASES
+from tests.dev import REPO_ROOT
 from tests.test_complaint_answer import NOW, client, expected_likes, operator_jids, seed, user
 
 CHAT = "6281277778888@s.whatsapp.net"

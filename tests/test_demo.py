@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 from openpyxl import load_workbook
 
-from producers import demo
+from tests.dev import demo
 from tests.test_producers_reports import seed
 
 

@@ -1,4 +1,4 @@
-"""The development/test database bootstrap (outbox/devdb.py): the fallback to initdb/pg_ctl."""
+"""The development/test database bootstrap (tests/dev/devdb.py): the fallback to initdb/pg_ctl."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import shutil
 import psycopg
 import pytest
 
-from outbox import devdb, migrate
+from outbox import migrate
+from tests.dev import devdb
 
 
 def test_the_pg_ctl_fallback_starts_a_usable_server() -> None:

@@ -160,7 +160,7 @@ def test_check_config_prints_the_settings(db_url: str) -> None:
     import subprocess
     import sys
 
-    from outbox.db import REPO_ROOT
+    from tests.dev import REPO_ROOT
 
     env = gateway_env(db_url, None, WA_SESSION_NAME="Polda", WA_MAX_PER_HOUR="20",
                       WA_PACING="on")

@@ -19,8 +19,9 @@ import pytest
 from alembic.script import ScriptDirectory
 
 from outbox import migrate
-from outbox.db import REPO_ROOT, check_schema
+from outbox.db import check_schema
 from outbox.errors import SchemaNotReady
+from tests.dev import REPO_ROOT
 from views import adapter
 
 OURS = {"wa_outbox", "wa_message_type", "wa_session", "wa_inbox", "complaint_queue",

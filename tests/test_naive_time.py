@@ -27,9 +27,10 @@ import pytest
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from outbox import devdb, migrate
+from outbox import migrate
 from outbox.sql import query
 from tests.cicero_variants import VARIANTS, load
+from tests.dev import devdb
 from tests.view_fixtures import Cicero
 from views import adapter
 

@@ -13,8 +13,8 @@ import pytest
 
 from outbox import cli, engine
 from outbox.config import EnvReader, load_outbox_settings
-from outbox.db import REPO_ROOT
 from outbox.errors import ConfigError
+from tests.dev import REPO_ROOT
 
 Conn = psycopg.Connection[Any]
 

@@ -12,9 +12,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from outbox.db import REPO_ROOT
 from producers import cli
 from producers.schedule import JAKARTA
+from tests.dev import REPO_ROOT
 
 OFF = {name: "off" for name in ("DAILY_REPORT_CRON", "WEEKLY_REPORT_CRON", "MONTHLY_REPORT_CRON",
                                 "TASK_DELIVERY_RECAP_CRON", "COMPLAINT_INTAKE_CRON")}

@@ -1,4 +1,4 @@
-"""producers.sample_data: deterministic, realistic, loadable by the report views."""
+"""tests.dev.sample_data: deterministic, realistic, loadable by the report views."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from outbox import migrate
-from outbox.db import REPO_ROOT
-from producers.sample_data import POLRES, generate
+from tests.dev import REPO_ROOT
+from tests.dev.sample_data import POLRES, generate
 
 START = date(2026, 11, 16)
 
@@ -115,7 +115,7 @@ def test_cli(empty_db_url: str) -> None:
     migrate.upgrade(empty_db_url)
     env = {**os.environ, "DATABASE_URL": empty_db_url}
     done = subprocess.run(
-        [sys.executable, "-m", "producers.sample_data", "--provinces", "1", "--date",
+        [sys.executable, "-m", "tests.dev.sample_data", "--provinces", "1", "--date",
          "2026-11-20", "--days", "1", "--seed", "3"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr

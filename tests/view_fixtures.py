@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import dict_row
 
-from outbox.db import REPO_ROOT
+from tests.dev import REPO_ROOT
 
 VIEWS_DIR = REPO_ROOT / "views"
 _LAYER = re.compile(r"^--\s*layer:\s*(\d+)\s*$", re.MULTILINE)

@@ -1,8 +1,8 @@
-"""``make demo`` / ``python -m producers.demo``: one simulated day, end to end.
+"""``make demo`` / ``python -m tests.dev.demo``: one simulated day, end to end.
 
 1. a PostgreSQL: the embedded one (database ``cicero_demo``, recreated each run) unless
    ``DATABASE_URL`` is set (then that database is used as is and must hold no Cicero clients);
-2. the migrations, then the sample data (``producers.sample_data.generate``) for the month
+2. the migrations, then the sample data (``tests.dev.sample_data.generate``) for the month
    before the simulated day and the day itself;
 3. the scheduler over the simulated day (default Monday 8 June 2026, so the daily and weekly
    reports run at 07:00; ``--day 2026-06-01`` adds the monthly): its clock is injected and
@@ -21,7 +21,6 @@ Options: ``--day YYYY-MM-DD``, ``--provinces N``, ``--out DIR``, ``--seed N``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import os
@@ -36,17 +35,17 @@ from typing import Any
 
 import psycopg
 
-from outbox import devdb, migrate
+from outbox import migrate
 from outbox.config import EnvReader
-from outbox.db import REPO_ROOT
 from outbox.errors import ConfigError
 from outbox.logs import configure_logging
 from producers import registry
 from producers.config import producer_settings
 from producers.schedule import JAKARTA, Cron
 from producers.scheduler import Scheduler, connect_producer
+from tests.dev import REPO_ROOT, devdb, sample_data
 
-log = logging.getLogger("producers.demo")
+log = logging.getLogger("tests.dev.demo")
 
 # A Monday: the daily and weekly reports run at 07:00 besides the half-hourly task recaps and the
 # complaint jobs. ``--day 2026-06-01`` (a Monday and the 1st) adds the monthly report (slower:
@@ -61,7 +60,7 @@ def say(text: str = "") -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m producers.demo", description=__doc__.split(
+    parser = argparse.ArgumentParser(prog="python -m tests.dev.demo", description=__doc__.split(
         "\n\n")[0])
     parser.add_argument("--day", type=date.fromisoformat, default=DEFAULT_DAY,
                         help="the simulated Jakarta day (default 2026-06-08, a Monday; "
@@ -84,10 +83,6 @@ def database(env: dict[str, str]) -> str:
 
 
 def load_sample_data(url: str, day: date, provinces: int, seed: int) -> str:
-    try:
-        sample = importlib.import_module("producers.sample_data")
-    except ImportError as exc:
-        raise SystemExit(f"demo: producers.sample_data is not available ({exc})") from exc
     start = day - timedelta(days=day.weekday() + 7)  # the previous week's Monday
     if day.day == 1:  # the monthly report reads the previous month
         start = min(start, (day - timedelta(days=1)).replace(day=1))
@@ -97,7 +92,7 @@ def load_sample_data(url: str, day: date, provinces: int, seed: int) -> str:
         if clients is not None and clients[0]:
             raise SystemExit("demo: the database already holds Cicero clients; point "
                              "DATABASE_URL at an empty database (or unset it)")
-        result = sample.generate(conn, provinces=provinces, start=start, days=days, seed=seed)
+        result = sample_data.generate(conn, provinces=provinces, start=start, days=days, seed=seed)
     return f"{start.isoformat()} .. {day.isoformat()} ({days} days): {result}"
 
 

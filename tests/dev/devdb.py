@@ -23,7 +23,7 @@ import subprocess
 import time
 from typing import Any
 
-from outbox.db import REPO_ROOT
+from tests.dev import REPO_ROOT
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ timestamp is sent as a UTC value, so a naive ``timestamp`` column receives the U
 (the Cicero contract) and a ``timestamptz`` column the same instant, whatever the session's
 TimeZone.
 
-    python -m producers.sample_data --provinces 1 --date 2026-11-22 --days 7 --seed 0
+    python -m tests.dev.sample_data --provinces 1 --date 2026-11-22 --days 7 --seed 0
 """
 
 from __future__ import annotations
@@ -512,7 +512,7 @@ def _load_day(cur: psycopg.Cursor[Any], catalog: _Catalog, prov: _Province, day:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m producers.sample_data",
+    parser = argparse.ArgumentParser(prog="python -m tests.dev.sample_data",
                                      description="Load deterministic Cicero sample data.")
     parser.add_argument("--provinces", type=int, default=1)
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 16),
