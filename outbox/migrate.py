@@ -85,7 +85,8 @@ def _explain(exc: BaseException) -> str:
                                      "owner of the schema",
         }.get(name, "run `python -m outbox doctor` to see what this database holds")
         detail = f" ({diag.message_detail})" if diag.message_detail else ""
-        return f"{what}{detail} [{name}]: {advice}"
+        hint = f" ({diag.message_hint})" if diag.message_hint else ""
+        return f"{what}{detail}{hint} [{name}]: {advice}"
     return str(cause)
 
 

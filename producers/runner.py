@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import psycopg
 
+from outbox.db import check_adapter
+from outbox.errors import SchemaNotReady
 from outbox.sql import QueryFile
 from producers.job import JobContext, JobResult, JobSpec
 from producers.schedule import jakarta
@@ -78,6 +80,7 @@ def run_slot(
             if not won:
                 log.info("slot already taken: %s %s", spec.name, slot.isoformat(), extra=extra)
                 return RunOutcome(spec.name, slot, "taken")
+            check_adapter(conn)  # the Node services may have changed Cicero's tables since
             ctx = JobContext(conn=conn, job=spec.name, slot=slot, now=now,
                              admin_whatsapp=admin_whatsapp, gateway_whatsapp=gateway_whatsapp,
                              trigger=trigger)
@@ -91,8 +94,8 @@ def run_slot(
             raise  # the connection is gone: the scheduler reconnects and retries the slot
         error = _error_text(exc)
         seconds = time.perf_counter() - started
-        log.exception("job %s failed for slot %s: %s", spec.name, slot.isoformat(), error,
-                      extra=extra)
+        log.log(logging.ERROR, "job %s failed for slot %s: %s", spec.name, slot.isoformat(),
+                error, extra=extra, exc_info=not isinstance(exc, SchemaNotReady))
         record_failed(conn, spec.name, slot, error)
         return RunOutcome(spec.name, slot, "failed", error=error, seconds=seconds)
     seconds = time.perf_counter() - started
@@ -148,6 +151,7 @@ def run_unslotted(
     started = time.perf_counter()
     try:
         with conn.transaction():
+            check_adapter(conn)
             ctx = JobContext(conn=conn, job=spec.name, slot=now, now=now,
                              admin_whatsapp=admin_whatsapp, gateway_whatsapp=gateway_whatsapp,
                              trigger=trigger)
@@ -156,7 +160,8 @@ def run_unslotted(
         if conn.closed or conn.broken:
             raise
         error = _error_text(exc)
-        log.exception("job %s failed (woken by notify): %s", spec.name, error, extra=extra)
+        log.log(logging.ERROR, "job %s failed (woken by notify): %s", spec.name, error,
+                extra=extra, exc_info=not isinstance(exc, SchemaNotReady))
         return RunOutcome(spec.name, now, "failed", error=error,
                           seconds=time.perf_counter() - started)
     seconds = time.perf_counter() - started

@@ -97,6 +97,10 @@ def _preflight(conn: Any) -> tuple[list[str], bool]:
                 "created or altered next to existing ones: check that DATABASE_URL names the "
                 "Cicero database, or create the missing table with the Cicero service's own "
                 "schema")
+    for kind, name in _foreign_objects(conn):
+        problems.append(f"a {kind} named {name} already exists but was not created by this "
+                        "project's migrations: rename or drop it (it would be replaced or "
+                        "would block the upgrade), then migrate again")
     skeleton: list[str] = []
     for table in OUR_TABLES:
         cols = _columns(conn, table)
@@ -130,6 +134,35 @@ def _owned(conn: Any, table: str) -> list[tuple[str, str]]:
             WHERE x.indrelid = to_regclass(%s)""",
         (f'public."{table}"', f'public."{table}"')).fetchall()
     return rows
+
+
+def _our_routines_and_views() -> list[tuple[str, str]]:
+    """(kind, name) of every function and view this revision creates."""
+    texts = [(SQL / name).read_text(encoding="utf-8") for name in SCHEMA_FILES]
+    texts += [path.read_text(encoding="utf-8") for path in _views()]
+    found = [("function", f.name) for f in adapter.FUNCTIONS]
+    found += [("function", flag) for flag in adapter.FLAGS]
+    for text in texts:
+        found += [("function", n) for n in _created(text, "FUNCTION")]
+        found += [("view", n) for n in _created(text, "VIEW")]
+    return found
+
+
+def _foreign_objects(conn: Any) -> list[tuple[str, str]]:
+    """Functions and views with our names that exist before the baseline ran."""
+    wanted = _our_routines_and_views()
+    rows = conn.execute(
+        """SELECT 'function', p.proname FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname = 'public' AND p.proname = ANY(%(functions)s)
+           UNION
+           SELECT 'view', c.relname FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relname = ANY(%(views)s)
+           ORDER BY 1, 2""",
+        {"functions": [n for k, n in wanted if k == "function"],
+         "views": [n for k, n in wanted if k == "view"]}).fetchall()
+    return [(kind, name) for kind, name in rows]
 
 
 def _set_aside(conn: Any, table: str) -> int:
@@ -216,17 +249,29 @@ def upgrade() -> None:
     for table in skeleton:
         _set_aside(conn, table)
     for name in SCHEMA_FILES:
-        conn.execute((SQL / name).read_text(encoding="utf-8").encode())
+        _run_file(conn, SQL / name)
     if bootstrap:
         _bootstrap_cicero(conn)
     # Rendered again by outbox.migrate at the end of every upgrade (this one reports it).
     state = adapter.refresh(conn, adapter.configured_naive_time_zone())
     for path in _views():
-        conn.execute(path.read_text(encoding="utf-8").encode())
+        _run_file(conn, path)
     if "wa_outbox" in skeleton:
         _import_skeleton_outbox(conn, state.naive_time_zone)
     if "complaint_queue" in skeleton:
         _import_skeleton_complaints(conn, state.naive_time_zone)
+
+
+def _run_file(conn: Any, path: Path) -> None:
+    """Execute one frozen SQL file; a failure names the file (the server's message often
+    names no object, e.g. 'cannot change return type of existing function')."""
+    try:
+        conn.execute(path.read_text(encoding="utf-8").encode())
+    except Exception as exc:
+        diag = getattr(exc, "diag", None)
+        what = (diag.message_primary if diag is not None else None) or str(exc)
+        hint = f" ({diag.message_hint})" if diag is not None and diag.message_hint else ""
+        raise MigrationRefused(f"{path.relative_to(SQL.parent.parent)}: {what}{hint}") from exc
 
 
 def _created(text: str, kind: str) -> list[str]:
