@@ -26,9 +26,10 @@ test: $(STAMP)  ## run the test suite on a real PostgreSQL (embedded unless TEST
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint
-lint: $(STAMP)  ## ruff + mypy --strict
+lint: $(STAMP)  ## ruff + mypy --strict + import-linter (the layering contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 .PHONY: migrate
 migrate: $(STAMP)  ## apply the migrations to DATABASE_URL
