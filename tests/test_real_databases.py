@@ -634,6 +634,17 @@ def test_the_cf_timestamptz_migration_succeeds_on_a_migrated_v2(empty_db_url: st
                      " USING created_at AT TIME ZONE 'UTC'")
         with pytest.raises(SchemaNotReady, match=r'"tiktok_post"\.created_at changed type'):
             check_adapter(conn)
+    with connect_producer(empty_db_url) as conn:
+        # A scheduler that started before the ALTER: its next slot is refused, with the
+        # message, instead of reading the new column through the stale adapter.
+        slot = datetime(2026, 11, 19, 7, 0, tzinfo=JAKARTA)
+        refused = run_slot(conn, reports.DAILY, slot, now=slot + timedelta(seconds=5))
+        assert refused.status == "failed"
+        assert refused.error is not None and "python -m outbox migrate" in refused.error
+        assert one(conn, "SELECT status FROM producer_run WHERE job = 'daily_report'"
+                         " AND slot = %s", (slot,)) == "failed"
+        assert one(conn, "SELECT count(*) FROM wa_outbox WHERE dedupe_key LIKE %s",
+                   (f"daily_report:{day2}:%",)) == 0
     migrate.upgrade(empty_db_url)
 
     with connect_producer(empty_db_url) as conn:
