@@ -18,14 +18,13 @@ from psycopg.types.json import Jsonb
 
 from producers.complaints.answer import (
     ACTIVITY_START,
-    JAKARTA,
     UPDATE_DATA_LINK,
     Answer,
     compose_answer,
-    date_long,
     greeting,
-    number,
 )
+from producers.indonesian import date_long, number
+from producers.schedule import JAKARTA
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=JAKARTA)
 TODAY = NOW.date()

@@ -19,9 +19,10 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from producers.complaints.answer import compose_answer, number
+from producers.complaints.answer import compose_answer
 from producers.complaints.intake import JOB as INTAKE
 from producers.complaints.intake import NRP_REQUEST
+from producers.indonesian import number
 from producers.jobs.complaint_response import JOB as RESPONSE
 from producers.runner import run_slot, run_unslotted
 from tests.complaint_corpus import CASES

@@ -35,24 +35,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import dict_row
 
 from outbox.sql import QueryFile
 from producers.complaints.parser import IssueKey, issue_keys, normalize_handle, normalize_nrp
+from producers.indonesian import date_long, date_with_day, number
+from producers.schedule import JAKARTA, jakarta
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
 ACTIVITY_START = date(2025, 9, 1)
 UPDATE_DATA_LINK = "https://papiqo.com/claim"
 MAX_LISTED_POSTS = 50
 MAX_TEXT = 60_000
 CAPTION_CHARS = 120
-
-_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-           "September", "Oktober", "November", "Desember")
 
 
 @dataclass(frozen=True)
@@ -63,24 +59,10 @@ class Answer:
 
 
 # ---------------------------------------------------------------------------- formatting
-def number(value: int) -> str:
-    """``1234`` -> ``1.234`` (id-ID grouping)."""
-    return f"{value:,}".replace(",", ".")
-
-
-def date_long(day: date) -> str:
-    """``23 November 2026``."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-
-
-def date_with_day(day: date) -> str:
-    """``Senin, 23 November 2026``."""
-    return f"{_DAYS[day.weekday()]}, {date_long(day)}"
-
-
+# Numbers and dates come from producers.indonesian, as in the reports' captions and sheets.
 def greeting(moment: datetime) -> str:
     """Greeting by the Jakarta hour: 04-10 pagi, 10-15 siang, 15-18 sore, else malam."""
-    hour = moment.astimezone(JAKARTA).hour
+    hour = jakarta(moment).hour
     if 4 <= hour < 10:
         return "Selamat pagi"
     if 10 <= hour < 15:
@@ -390,7 +372,7 @@ def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], 
     greeting, the Jakarta "today" and the end of the activity period.
     """
     moment = now if now is not None else datetime.now(UTC)
-    today = moment.astimezone(JAKARTA).date()
+    today = jakarta(moment).date()
     raw_nrp = str(complaint.get("nrp") or "")
     nrp = normalize_nrp(raw_nrp) or raw_nrp.strip()
     issues = _issues(complaint)
