@@ -1,8 +1,9 @@
 """``python -m gateway [--once]``: the WhatsApp gateway process (``make run-gateway``).
 
-Exit codes: 0 stopped cleanly (SIGTERM/SIGINT, or ``--once`` drained what was due); 1 an
-unexpected error (supervisord restarts it); 2 bad configuration (every problem listed on stderr);
-3 database unavailable or not migrated; 4 another gateway already serves this session.
+Exit codes (:class:`outbox.exitcodes.ExitCode`): 0 stopped cleanly (SIGTERM/SIGINT, or
+``--once`` drained what was due); 1 an unexpected error or the database connection lost
+(supervisord restarts it); 2 bad configuration (every problem listed on stderr); 3 database
+unavailable or not migrated; 4 another gateway already serves this session.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import threading
 from collections.abc import Sequence
 
 from gateway.config import load_gateway_settings
-from gateway.service import EXIT_CONFIG, EXIT_DATABASE, Gateway
+from gateway.service import Gateway
 from outbox.errors import ConfigError, DatabaseUnavailable, SchemaNotReady
+from outbox.exitcodes import ExitCode
 from outbox.lifecycle import StopFlag, stop_on_signals
 from outbox.logs import configure_logging
 
@@ -43,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_gateway_settings(worker_id=worker)
     except ConfigError as exc:
         print(f"gateway: {exc}", file=sys.stderr, flush=True)
-        return EXIT_CONFIG
+        return ExitCode.USAGE
     configure_logging(settings.outbox.log_level, settings.outbox.log_format)
     if args.check_config:
         pacing = settings.pacing
@@ -52,14 +54,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"-{pacing.gap_max.total_seconds():g} s, {pacing.max_per_hour}/h, "
               f"{pacing.max_per_day}/day, recipient gap {pacing.recipient_gap.total_seconds():g} s)"
               f", poll {settings.poll_cron!r}, admins {len(settings.admins)}")
-        return 0
+        return ExitCode.OK
     stop = StopFlag()
     try:
         with stop_on_signals(stop):
             code = Gateway(settings, once=args.once, stop=stop).run()
     except (DatabaseUnavailable, SchemaNotReady) as exc:
         print(f"gateway: {exc}", file=sys.stderr, flush=True)
-        code = EXIT_DATABASE
+        code = ExitCode.DATABASE
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -34,16 +34,11 @@ from gateway.transport import Failure, SendError, Transport, classify, make_tran
 from outbox import engine
 from outbox.db import check_schema, connect, listen
 from outbox.engine import Backoff, ClaimedMessage, ExpiredLeasePolicy, Sent
+from outbox.exitcodes import ExitCode
 from outbox.lifecycle import StopFlag
 from outbox.logs import mask_phone
 
 log = logging.getLogger(__name__)
-
-EXIT_OK = 0
-EXIT_FATAL = 1
-EXIT_CONFIG = 2
-EXIT_DATABASE = 3
-EXIT_LOCKED = 4
 
 CHANNEL = "wa_outbox"
 # An unexpected exception (not a WhatsApp error) is retried once; on a later attempt the row is
@@ -250,7 +245,7 @@ class Gateway:
                 print(f"gateway: session {self.session!r} is already served by another gateway "
                       f"process: {holder}. One process per WhatsApp session; stop that one "
                       "first (or set another WA_SESSION_NAME).", file=sys.stderr, flush=True)
-                return EXIT_LOCKED
+                return ExitCode.SESSION_TAKEN
             listen(listen_conn, CHANNEL)
             conn = self._conn = connect(url, application_name=app + ":main")
             try:
@@ -277,14 +272,14 @@ class Gateway:
             "on" if self.settings.pacing.enabled else "off",
             "draining once" if self.once else f"poll {self.settings.poll_cron!r}",
         )
-        code = EXIT_FATAL
+        code = ExitCode.CRASHED
         try:
             self.transport.start(events)
             self.started.set()
             code = self._loop(conn, waiter)
         except Exception:
             log.exception("gateway stopped by an unexpected error")
-            code = EXIT_FATAL
+            code = ExitCode.CRASHED
         finally:
             self.started.set()
             self._shutdown(conn, sink)
@@ -317,7 +312,7 @@ class Gateway:
             log.warning("could not record the stopped state")
 
     # ------------------------------------------------------------------ loop
-    def _loop(self, conn: psycopg.Connection[Any], waiter: Waiter) -> int:
+    def _loop(self, conn: psycopg.Connection[Any], waiter: Waiter) -> ExitCode:
         pacing = self.settings.pacing
         while not self.stop.is_set():
             self._housekeeping(conn)
@@ -327,7 +322,7 @@ class Gateway:
                     log.error("the WhatsApp session is not connected after %.0f s; nothing sent "
                               "(pair it first with `make run-gateway`)",
                               self.settings.ready_timeout.total_seconds())
-                    return EXIT_FATAL
+                    return ExitCode.CRASHED
                 self._flush(conn)
                 waiter.wait(1.0)
                 continue
@@ -336,7 +331,7 @@ class Gateway:
                 if self.once:
                     log.warning("session paused until %s (%s): nothing more sent",
                                 paused.paused_until.isoformat(), paused.reason)
-                    return EXIT_OK
+                    return ExitCode.OK
                 remaining = (paused.paused_until - paused.now).total_seconds()
                 self._flush(conn)
                 waiter.wait(min(remaining, self.settings.heartbeat.total_seconds()))
@@ -347,7 +342,7 @@ class Gateway:
                 if seconds > 0:
                     if self.once and reason != "gap":
                         log.warning("pacing: %s reached; nothing more sent now", reason)
-                        return EXIT_OK
+                        return ExitCode.OK
                     log.debug("pacing: waiting %.1f s (%s)", seconds, reason)
                     waiter.wait(min(seconds, self.settings.heartbeat.total_seconds()))
                     continue
@@ -363,11 +358,11 @@ class Gateway:
                     self._settler.wait()  # unsettled rows hold their recipients' next rows
                     continue
                 if self.once:
-                    return EXIT_OK
+                    return ExitCode.OK
                 self._idle_wait(conn, waiter)
                 continue
             self._send_batch(conn, batch)
-        return EXIT_OK
+        return ExitCode.OK
 
     def _ready(self, conn: engine.Conn) -> bool:
         if self.transport.ready():

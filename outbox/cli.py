@@ -1,9 +1,9 @@
 """Operator CLI: ``python -m outbox <command>`` (also installed as ``wa-outbox``).
 
-Exit codes (for scripts): 0 done; 1 nothing matched (unknown id, nothing to retry, row not in a
-state that allows it; ``doctor``: warnings found); 2 bad usage, bad configuration or a message
-the database refused; 3 database unavailable, not migrated, or a migration that failed (and
-changed nothing).
+Exit codes (for scripts; :class:`outbox.exitcodes.ExitCode`): 0 done; 1 nothing matched
+(unknown id, nothing to retry, row not in a state that allows it; ``doctor``: warnings found);
+2 bad usage, bad configuration or a message the database refused; 3 database unavailable, not
+migrated, or a migration that failed (and changed nothing).
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from outbox.errors import (
     NotFound,
     SchemaNotReady,
 )
+from outbox.exitcodes import ExitCode
 from views.adapter import NAIVE_TIME_ZONE_VARIABLE
-
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([dhm]?)\s*$")
 
@@ -95,14 +94,14 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None) -> int:
         configure_logging("info")  # what the migration did (set aside, imported, rendered)
         migrate.upgrade(url, naive_time_zone=args.naive_time_zone or naive_zone)
         print("database migrated to head")
-        return EXIT_OK
+        return ExitCode.OK
     if args.command == "doctor":
         from outbox.doctor import diagnose
 
         with connect(url, application_name="wa-outbox-doctor") as conn:
             report = diagnose(conn, naive_zone)
         print(report.text())
-        return EXIT_NOTHING if report.warnings else EXIT_OK
+        return ExitCode.NOTHING if report.warnings else ExitCode.OK
 
     with connect(url, application_name="wa-outbox-cli") as conn:
         check_schema(conn)
@@ -115,7 +114,7 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None) -> int:
             for row in rows:
                 print(f"{row.session_name:<16} {row.status:<10} {row.messages:>10}  "
                       f"{_age(row.oldest_pending_at, now) if row.status == 'pending' else ''}")
-            return EXIT_OK
+            return ExitCode.OK
         if args.command == "retry":
             ids = engine.requeue_failed(conn, None if args.failed else args.id)
             if not ids:
@@ -124,29 +123,29 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None) -> int:
                 else:
                     state = engine.status_of(conn, args.id)["status"]
                     print(f"message {args.id} is {state}, not failed: nothing to retry")
-                return EXIT_NOTHING
+                return ExitCode.NOTHING
             print(f"requeued {len(ids)} message(s): {', '.join(map(str, ids[:20]))}"
                   + (" ..." if len(ids) > 20 else ""))
-            return EXIT_OK
+            return ExitCode.OK
         if args.command == "cancel":
             if engine.cancel(conn, args.id):
                 print(f"message {args.id} cancelled")
-                return EXIT_OK
+                return ExitCode.OK
             state = engine.status_of(conn, args.id)["status"]
             print(f"message {args.id} is {state}: only pending or failed messages can be "
                   "cancelled")
-            return EXIT_NOTHING
+            return ExitCode.NOTHING
         if args.command == "purge":
             older = args.older_than or timedelta(days=retention)
             deleted = engine.purge(conn, older)
             print(f"purged {deleted} finished message(s) older than {older}")
-            return EXIT_OK
+            return ExitCode.OK
         if args.command == "send-test":
             result = engine.enqueue(conn, engine.NewMessage(
                 recipient=args.recipient, content=args.text, type=args.type,
                 session_name=args.session))
             print(f"enqueued message {result.id}")
-            return EXIT_OK
+            return ExitCode.OK
     raise AssertionError(f"unhandled command {args.command}")  # pragma: no cover
 
 
@@ -156,13 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except InvalidMessage as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     except NotFound as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_NOTHING
+        return ExitCode.NOTHING
     except (DatabaseUnavailable, SchemaNotReady, MigrationFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EXIT_DATABASE
+        return ExitCode.DATABASE

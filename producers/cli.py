@@ -8,8 +8,9 @@
   again; a failed or skipped one is.
 - ``python -m producers jobs``: the jobs, their crons, grace, last and next slots.
 
-Exit codes: 0 done; 1 nothing done (slot already done) or the job failed; 2 bad usage or
-configuration (every problem listed); 3 database unavailable or not migrated.
+Exit codes (:class:`outbox.exitcodes.ExitCode`): 0 done; 1 nothing done (slot already done)
+or the job failed; 2 bad usage or configuration (every problem listed); 3 database unavailable
+or not migrated.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from datetime import datetime
 from outbox.config import EnvReader
 from outbox.db import check_adapter, check_schema
 from outbox.errors import ConfigError, DatabaseUnavailable, SchemaNotReady
+from outbox.exitcodes import ExitCode
 from outbox.lifecycle import StopFlag, stop_on_signals
 from outbox.logs import configure_logging
 from producers import registry
@@ -33,8 +35,6 @@ from producers.schedule import jakarta, parse_local
 from producers.scheduler import Clock, Scheduler, connect_producer, system_clock
 
 log = logging.getLogger("producers")
-
-EXIT_OK, EXIT_NOTHING, EXIT_USAGE, EXIT_DATABASE = 0, 1, 2, 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,13 +76,13 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         settings, specs = load(env)
     except ConfigError as exc:
         print(f"producers: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     configure_logging(settings.outbox.log_level, settings.outbox.log_format)
     try:
         return _dispatch(args, settings, specs, clock)
     except (DatabaseUnavailable, SchemaNotReady) as exc:
         print(f"producers: {exc}", file=sys.stderr)
-        return EXIT_DATABASE
+        return ExitCode.DATABASE
 
 
 def _dispatch(args: argparse.Namespace, settings: ProducerSettings, specs: list[JobSpec],
@@ -109,11 +109,11 @@ def _dispatch(args: argparse.Namespace, settings: ProducerSettings, specs: list[
         print(f"producers --once: {len(outcomes)} slot(s) due, "
               f"{sum(o.status == 'done' for o in outcomes)} done, "
               f"{sum(o.status == 'taken' for o in outcomes)} already taken, {len(failed)} failed")
-        return EXIT_NOTHING if failed else EXIT_OK
+        return ExitCode.NOTHING if failed else ExitCode.OK
     with stop_on_signals(StopFlag()) as stop:
         scheduler.run_forever(stop, listen_connector=lambda: connect_producer(
             url, "cicero-producers-listen"), max_sleep=settings.max_sleep)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _run_one(args: argparse.Namespace, settings: ProducerSettings, specs: list[JobSpec],
@@ -123,7 +123,7 @@ def _run_one(args: argparse.Namespace, settings: ProducerSettings, specs: list[J
     if spec is None:
         print(f"producers: unknown job {args.job!r}; jobs: {', '.join(sorted(by_name))}",
               file=sys.stderr)
-        return EXIT_USAGE
+        return ExitCode.USAGE
     cron = settings.job(spec.name).cron
     now = jakarta(clock())
     slot: datetime | None = args.at
@@ -131,7 +131,7 @@ def _run_one(args: argparse.Namespace, settings: ProducerSettings, specs: list[J
         if cron is None:
             print(f"producers: {spec.name} is switched off; give the slot with --at",
                   file=sys.stderr)
-            return EXIT_USAGE
+            return ExitCode.USAGE
         slot = cron.latest(now)
     elif cron is not None and not cron.is_slot(slot):
         log.warning("%s is not a slot of %s's cron '%s'; running it anyway", slot.isoformat(),
@@ -142,16 +142,16 @@ def _run_one(args: argparse.Namespace, settings: ProducerSettings, specs: list[J
                            rerun_failed=True)
     if outcome.status == "taken":
         print(f"{spec.name} {slot.isoformat()}: already done (nothing run)")
-        return EXIT_NOTHING
+        return ExitCode.NOTHING
     if outcome.status == "failed":
         print(f"{spec.name} {slot.isoformat()}: failed: {outcome.error}", file=sys.stderr)
-        return EXIT_NOTHING
+        return ExitCode.NOTHING
     result = outcome.result
     assert result is not None
     print(f"{spec.name} {slot.isoformat()}: done, enqueued={result.enqueued} "
           f"duplicates={result.duplicates} skipped={result.skipped}"
           + (f" ({result.detail})" if result.detail else ""))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _list_jobs(settings: ProducerSettings, specs: list[JobSpec], connector: registry.Connector,
@@ -166,4 +166,4 @@ def _list_jobs(settings: ProducerSettings, specs: list[JobSpec], connector: regi
         previous = last[spec.name].isoformat() if spec.name in last else "-"
         wake = f" wake={spec.wake_channel}" if spec.wake_channel else ""
         print(f"{spec.name:22} {cron:16} grace={job.grace} last={previous} next={nxt}{wake}")
-    return EXIT_OK
+    return ExitCode.OK

@@ -13,8 +13,9 @@ import psycopg
 import pytest
 
 from gateway import db as gwdb
-from gateway.service import EXIT_LOCKED, Pacer
+from gateway.service import Pacer
 from outbox import engine
+from outbox.exitcodes import ExitCode
 from tests.gateway_helpers import (
     gateway_env,
     gateway_thread,
@@ -130,7 +131,7 @@ def test_a_second_gateway_on_the_same_session_refuses(db_url: str, tmp_path: Pat
     with gateway_thread(settings):
         env = gateway_env(db_url, tmp_path / "b.jsonl")
         second = run_once(env)
-        assert second.returncode == EXIT_LOCKED
+        assert second.returncode == ExitCode.SESSION_TAKEN
         assert "session 'main' is already served by another gateway" in second.stderr
         assert "wa-gateway:main:test-worker" in second.stderr
     # once the first one stopped, the session is free again

@@ -14,6 +14,7 @@ import pytest
 from outbox import cli, engine
 from outbox.config import EnvReader, load_outbox_settings
 from outbox.errors import ConfigError
+from outbox.exitcodes import ExitCode
 from tests.dev import REPO_ROOT
 
 Conn = psycopg.Connection[Any]
@@ -27,11 +28,11 @@ def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 def test_send_test_enqueues_and_status_shows_it(env: str, conn: Conn,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["send-test", "0812-3456-7890", "Tes gateway"]) == cli.EXIT_OK
+    assert cli.main(["send-test", "0812-3456-7890", "Tes gateway"]) == ExitCode.OK
     assert "enqueued message" in capsys.readouterr().out
     assert conn.execute("SELECT recipient, type FROM wa_outbox").fetchone() == (
         "6281234567890@s.whatsapp.net", "text")
-    assert cli.main(["status"]) == cli.EXIT_OK
+    assert cli.main(["status"]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "main" in out and "pending" in out and " 1 " in out
 
@@ -39,7 +40,7 @@ def test_send_test_enqueues_and_status_shows_it(env: str, conn: Conn,
 def test_send_test_to_a_bad_number_exits_2_with_the_reason(
     env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["send-test", "budi", "x"]) == cli.EXIT_USAGE
+    assert cli.main(["send-test", "budi", "x"]) == ExitCode.USAGE
     assert "'budi' is not a phone number or group id" in capsys.readouterr().err
 
 
@@ -50,17 +51,17 @@ def test_retry_cancel_and_purge(env: str, conn: Conn,
     msgs = engine.claim(conn, session="main", worker="w", limit=5, lease=timedelta(minutes=1))
     for m in msgs:
         engine.mark_failed(conn, m, "invalid JID")
-    assert cli.main(["retry", str(ids[0])]) == cli.EXIT_OK
-    assert cli.main(["retry", str(ids[0])]) == cli.EXIT_NOTHING
+    assert cli.main(["retry", str(ids[0])]) == ExitCode.OK
+    assert cli.main(["retry", str(ids[0])]) == ExitCode.NOTHING
     assert "is pending, not failed" in capsys.readouterr().out
-    assert cli.main(["retry", "--failed"]) == cli.EXIT_OK
-    assert cli.main(["retry", "--failed"]) == cli.EXIT_NOTHING
-    assert cli.main(["cancel", str(ids[1])]) == cli.EXIT_OK
-    assert cli.main(["cancel", "999999"]) == cli.EXIT_NOTHING
+    assert cli.main(["retry", "--failed"]) == ExitCode.OK
+    assert cli.main(["retry", "--failed"]) == ExitCode.NOTHING
+    assert cli.main(["cancel", str(ids[1])]) == ExitCode.OK
+    assert cli.main(["cancel", "999999"]) == ExitCode.NOTHING
     assert "no wa_outbox row with id 999999" in capsys.readouterr().err
     conn.execute("UPDATE wa_outbox SET finished_at = now() - interval '3 days' "
                  "WHERE status = 'cancelled'")
-    assert cli.main(["purge", "--older-than", "2d"]) == cli.EXIT_OK
+    assert cli.main(["purge", "--older-than", "2d"]) == ExitCode.OK
     assert "purged 1 finished message(s)" in capsys.readouterr().out
     assert conn.execute("SELECT count(*) FROM wa_outbox").fetchone() == (1,)
 
@@ -75,7 +76,7 @@ def test_the_cli_reports_a_dead_database_with_exit_3(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
-    assert cli.main(["status"]) == cli.EXIT_DATABASE
+    assert cli.main(["status"]) == ExitCode.DATABASE
     assert "cannot connect to the database" in capsys.readouterr().err
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from outbox.exitcodes import ExitCode
 from producers import cli
 from producers.schedule import JAKARTA
 from tests.dev import REPO_ROOT
@@ -37,7 +38,7 @@ def test_an_invalid_cron_stops_the_process_at_start_with_the_job_name() -> None:
 
 
 def test_unknown_job_is_a_usage_error(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["run", "nightly"], env={"DATABASE_URL": db_url}) == cli.EXIT_USAGE
+    assert cli.main(["run", "nightly"], env={"DATABASE_URL": db_url}) == ExitCode.USAGE
     assert "unknown job 'nightly'" in capsys.readouterr().err
 
 
@@ -47,9 +48,9 @@ def test_backfill_runs_one_slot_once(db_url: str, conn: psycopg.Connection[Any],
                  "VALUES ('081234567890', 'Terima kasih')")
     env = {"DATABASE_URL": db_url, **OFF}
     args = ["run", "complaint_response", "--at", "2026-11-23 09:05"]
-    assert cli.main(args, env=env) == cli.EXIT_OK
+    assert cli.main(args, env=env) == ExitCode.OK
     assert "enqueued=1" in capsys.readouterr().out
-    assert cli.main(args, env=env) == cli.EXIT_NOTHING
+    assert cli.main(args, env=env) == ExitCode.NOTHING
     assert "already done" in capsys.readouterr().out
     row = conn.execute("SELECT slot, status FROM producer_run WHERE job = 'complaint_response'"
                        ).fetchone()
@@ -60,13 +61,13 @@ def test_once_runs_what_is_due_and_exits(db_url: str, conn: psycopg.Connection[A
                                          capsys: pytest.CaptureFixture[str]) -> None:
     env = {"DATABASE_URL": db_url, **OFF}
     now = datetime(2026, 11, 23, 9, 7, tzinfo=JAKARTA)
-    assert cli.main(["--once"], env=env, clock=lambda: now) == cli.EXIT_OK
+    assert cli.main(["--once"], env=env, clock=lambda: now) == ExitCode.OK
     assert "1 slot(s) due, 1 done" in capsys.readouterr().out
-    assert cli.main(["--once"], env=env, clock=lambda: now) == cli.EXIT_OK
+    assert cli.main(["--once"], env=env, clock=lambda: now) == ExitCode.OK
     assert "0 slot(s) due" in capsys.readouterr().out
     assert conn.execute("SELECT job, slot FROM producer_run").fetchall() == [
         ("complaint_response", datetime(2026, 11, 23, 9, 5, tzinfo=JAKARTA))]
-    assert cli.main(["jobs"], env=env, clock=lambda: now) == cli.EXIT_OK
+    assert cli.main(["jobs"], env=env, clock=lambda: now) == ExitCode.OK
     listing = capsys.readouterr().out
     assert "complaint_response" in listing and "daily_report" in listing and " off " in listing
 

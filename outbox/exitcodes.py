@@ -1,0 +1,22 @@
+"""The exit codes of every command (``wa-outbox``, ``python -m producers``, ``python -m gateway``).
+
+One table, so a script or supervisord reads the same number the same way whichever program
+returned it.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    # A command that found nothing to do: unknown id, nothing to retry, a row not in a state that
+    # allows it, a producer slot already done or a job that failed; ``doctor``: warnings found.
+    NOTHING = 1
+    # The same number for a long-running process: the gateway crashed or lost its database
+    # connection (and with it the session lock); supervisord restarts it.
+    CRASHED = 1
+    USAGE = 2  # bad usage or configuration (every problem listed), a message the database refused
+    DATABASE = 3  # database unavailable, not migrated, or a migration that failed
+    SESSION_TAKEN = 4  # another gateway process already serves this WhatsApp session
