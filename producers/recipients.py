@@ -15,8 +15,11 @@ import psycopg
 
 from outbox.engine import Enqueued, NewMessage
 from outbox.logs import mask_phone
+from outbox.sql import QueryFile
 
 log = logging.getLogger(__name__)
+
+_q = QueryFile("producers", "recipients.sql")
 
 
 def canonical(conn: psycopg.Connection[Any], raw: Sequence[str],
@@ -24,10 +27,7 @@ def canonical(conn: psycopg.Connection[Any], raw: Sequence[str],
     """The valid entries of ``raw`` as canonical JIDs, in order, without duplicates."""
     if not raw:
         return []
-    rows = conn.execute(
-        "SELECT r.raw, p.jid, p.problem FROM unnest(%s::text[]) WITH ORDINALITY AS r(raw, ord)"
-        " CROSS JOIN LATERAL wa_parse_recipient(r.raw) AS p ORDER BY r.ord",
-        (list(raw),)).fetchall()
+    rows = conn.execute(_q("canonical"), {"raw": list(raw)}).fetchall()
     result: list[str] = []
     for _raw, jid, problem in rows:
         if problem is not None:

@@ -1,6 +1,7 @@
 """daily_report, weekly_report, monthly_report: the report views -> wa_outbox.
 
-Each slot reads one period of its view (the text is built in SQL by the views):
+Each slot reads one period of its view (the text is built in SQL by the views; the queries
+are in ``producers/sql/reports.sql``, one per job, named after it):
 
 - ``daily_report`` (``0 7 * * *``): ``daily_report_view`` for the previous Jakarta day;
 - ``weekly_report`` (``0 7 * * 1``): ``weekly_report_view`` for the previous Monday-Sunday;
@@ -23,17 +24,20 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, LiteralString
+from typing import Any
 
 from psycopg.rows import dict_row
 
 from outbox.engine import Attachment, NewMessage, enqueue_many
+from outbox.sql import QueryFile
 from producers import indonesian, xlsx
 from producers.job import JobContext, JobResult, JobSpec
 from producers.recipients import canonical, log_refused
 from producers.schedule import jakarta
 
 log = logging.getLogger(__name__)
+
+_q = QueryFile("producers", "reports.sql")
 
 
 @dataclass(frozen=True)
@@ -63,39 +67,20 @@ def previous_month(slot_day: date) -> Period:
 
 @dataclass(frozen=True)
 class ReportKind:
-    name: str  # job name and message type
+    name: str  # job name, message type and the name of its query in reports.sql
     kind: str  # daily / weekly / monthly (file names, captions)
     label: str  # Harian / Mingguan / Bulanan
     cron: str
     cron_env: str
     period: Callable[[date], Period]
-    query: LiteralString
 
 
-DAILY_KIND = ReportKind(
-    "daily_report", "daily", "Harian", "0 7 * * *", "DAILY_REPORT_CRON", previous_day,
-    "SELECT message_key, client_id, client_name, recipient, summary, admin_copy"
-    "  FROM daily_report_view WHERE report_date = %(start)s"
-    " ORDER BY client_id, message_order, recipient")
-WEEKLY_KIND = ReportKind(
-    "weekly_report", "weekly", "Mingguan", "0 7 * * 1", "WEEKLY_REPORT_CRON", previous_week,
-    "SELECT message_key, client_id, client_name, recipient, summary, admin_copy"
-    "  FROM weekly_report_view WHERE week_start = %(start)s"
-    " ORDER BY client_id, message_order, recipient")
-MONTHLY_KIND = ReportKind(
-    "monthly_report", "monthly", "Bulanan", "0 7 1 * *", "MONTHLY_REPORT_CRON", previous_month,
-    "SELECT message_key, client_id, client_name, recipient, summary, admin_copy"
-    "  FROM monthly_report_view WHERE month_start = %(start)s"
-    " ORDER BY client_id, message_order, recipient")
-
-# All clients of the period in one streamed query (grouped by client), rather than one query
-# per client: a month for a province is ~4 s this way against ~15 s client by client.
-USER_DAYS: LiteralString = (
-    "SELECT report_date, client_id, user_id, user_client_id, user_client_name, title, nama,"
-    " divisi, ig_posts, ig_done, tiktok_posts, tiktok_done"
-    "  FROM report_user_day WHERE report_date BETWEEN %(start)s AND %(end)s"
-    " ORDER BY client_id")
-AUDIENCE: LiteralString = "SELECT * FROM report_audience WHERE client_id = %(client)s"
+DAILY_KIND = ReportKind("daily_report", "daily", "Harian", "0 7 * * *", "DAILY_REPORT_CRON",
+                        previous_day)
+WEEKLY_KIND = ReportKind("weekly_report", "weekly", "Mingguan", "0 7 * * 1",
+                         "WEEKLY_REPORT_CRON", previous_week)
+MONTHLY_KIND = ReportKind("monthly_report", "monthly", "Bulanan", "0 7 1 * *",
+                          "MONTHLY_REPORT_CRON", previous_month)
 
 
 def caption(kind: ReportKind, client_name: str, period: Period) -> str:
@@ -110,7 +95,8 @@ def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, b
     """``client_id -> .xlsx`` for the given clients (``client_id -> name``) over ``period``.
 
     ``report_user_day`` is streamed through a server-side cursor (the slot's transaction is
-    open) so only one client's rows are in memory at a time.
+    open) for all clients at once, grouped by client, so only one client's rows are in memory
+    at a time.
     """
     built: dict[str, bytes] = {}
 
@@ -124,7 +110,7 @@ def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, b
     rows: list[dict[str, Any]] = []
     with conn.cursor(name="producers_user_days", row_factory=dict_row) as cur:
         cur.itersize = 5000
-        cur.execute(USER_DAYS, params)
+        cur.execute(_q("user_days"), params)
         for row in cur:
             client_id = str(row["client_id"])
             if client_id != current:
@@ -138,7 +124,7 @@ def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, b
     for client_id in clients:
         if client_id not in built:  # no posts in the whole period: the audience with zeros
             with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(AUDIENCE, {"client": client_id})
+                cur.execute(_q("audience"), {"client": client_id})
                 build(client_id, cur.fetchall())
     return built
 
@@ -147,7 +133,7 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
     conn = ctx.conn
     period = kind.period(jakarta(ctx.slot).date())
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(kind.query, {"start": period.start})
+        cur.execute(_q(kind.name), {"start": period.start})
         rows = cur.fetchall()
     admins = canonical(conn, ctx.admin_whatsapp) if ctx.admin_whatsapp else []
     messages: list[NewMessage] = []

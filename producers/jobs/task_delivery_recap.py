@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any, LiteralString
+from typing import Any
 
 from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage, enqueue_many
+from outbox.sql import QueryFile
 from producers.config import TaskWindow
 from producers.job import JobContext, JobResult, JobSpec
 from producers.recipients import log_refused
@@ -34,13 +35,7 @@ log = logging.getLogger(__name__)
 
 NAME = "task_delivery_recap"
 
-ROWS: LiteralString = (
-    "SELECT client_id, recipient, summary, task_date, task_list_hash, content_hash, message_order"
-    "  FROM task_delivery_recap_at(%(as_of)s)"
-    " ORDER BY client_id, message_order, recipient")
-SENT_TODAY: LiteralString = (
-    "SELECT dedupe_key FROM wa_outbox"
-    " WHERE type = 'task_delivery_recap' AND dedupe_key LIKE %(prefix)s ORDER BY id DESC")
+_q = QueryFile("producers", "task_delivery_recap.sql")
 
 
 def dedupe_key(day: str, client_id: str, recipient: str, list_hash: str, content_hash: str) -> str:
@@ -50,7 +45,7 @@ def dedupe_key(day: str, client_id: str, recipient: str, list_hash: str, content
 def last_lists(conn: Any, day: str) -> dict[tuple[str, str], str]:
     """``(client_id, recipient) -> task_list_hash`` of the newest list sent on ``day``."""
     prefix = f"{NAME}:{day}:"
-    rows = conn.execute(SENT_TODAY, {"prefix": prefix.replace("%", r"\%") + "%"}).fetchall()
+    rows = conn.execute(_q("sent_today"), {"prefix": prefix.replace("%", r"\%") + "%"}).fetchall()
     last: dict[tuple[str, str], str] = {}
     for (key,) in rows:
         parts = key[len(prefix):].split(":")
@@ -64,7 +59,7 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
     slot = jakarta(ctx.slot)
     hourly = ctx.trigger != "notify" and window.hourly_due(slot.timetz().replace(tzinfo=None))
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(ROWS, {"as_of": slot})
+        cur.execute(_q("rows"), {"as_of": slot})
         rows = cur.fetchall()
     day = slot.date().isoformat()
     previous = last_lists(conn, day)
