@@ -163,7 +163,7 @@ def test_variant_constraints_and_skeleton(empty_db_url: str) -> None:
                      "INSERT INTO insta_post_clients (shortcode, client_id) VALUES ('a', 'X');"
                      "DELETE FROM insta_post")
         assert one(conn, "SELECT count(*) FROM insta_post_clients") == 0
-        # The skeleton exactly as seed 004 writes it, empty.
+        # The skeleton exactly as the refactor skeleton defines it, empty.
         cols = conn.execute(
             "SELECT column_name, data_type, is_nullable, column_default"
             "  FROM information_schema.columns WHERE table_name = 'wa_outbox'"
@@ -175,7 +175,7 @@ def test_variant_constraints_and_skeleton(empty_db_url: str) -> None:
         assert dict((c, d) for c, _, _, d in cols)["status"] == "'pending'::text"
         assert one(conn, "SELECT count(*) FROM wa_outbox") == 0
         assert one(conn, "SELECT count(*) FROM complaint_queue") == 0
-        # The fetch cronjob's own outbox worker is a cron_job_config row (real-databases §4).
+        # The fetch cronjob's own outbox worker is a cron_job_config row (docs/operations/upgrading-from-node.md).
         assert one(conn, "SELECT is_active FROM cron_job_config"
                          " WHERE job_key = './src/cron/cronWaOutboxWorker.js'") is True
 

@@ -1,4 +1,4 @@
-"""The neonize transport, offline (shared/whatsapp.md §3.2): never a connection to WhatsApp.
+"""The neonize transport, offline : never a connection to WhatsApp.
 
 * real FFI with no connected client (``client is nil``) proves our protobufs reach Go intact;
 * events go through neonize's real decoder (``client.event.execute``) into our handlers, the
@@ -22,8 +22,8 @@ import pytest
 
 from gateway.config import GatewaySettings
 from gateway.events import EventQueue
+from gateway.sending import Failure, SendError
 from gateway.sink import Sink
-from gateway.transport import Failure, SendError
 from gateway.wa import NeonizeTransport, neonize_import, to_jid
 from outbox import engine
 from outbox.engine import Attachment, ClaimedMessage

@@ -1,4 +1,4 @@
-"""Naive Cicero post times and the Jakarta day (real-databases.md §2, domain.md §2.1).
+"""Naive Cicero post times and the Jakarta day (docs/operations/cicero-database.md).
 
 On the Cicero_V2 schema ``insta_post.created_at`` and ``tiktok_post.created_at`` are naive
 ``timestamp`` columns holding the UTC wall clock (the contract); on the fetch cronjob's schema
@@ -127,7 +127,7 @@ EVENING: dict[str, list[Post]] = {
 
 
 def test_the_expected_days_are_the_jakarta_days() -> None:
-    """The derivation the expectations rely on, against the facts of real-databases.md §2."""
+    """The derivation the expectations rely on, against the facts of (docs/operations/cicero-database.md)."""
     days = [p.day for p in BOUNDARY["ig"]]
     assert days == [date(2026, 11, 21)] + [date(2026, 11, 22)] * 4 + [date(2026, 11, 23)]
     assert [p.instant.astimezone(JAKARTA).strftime("%H:%M") for p in BOUNDARY["ig"]] == [
@@ -474,7 +474,7 @@ def test_the_answers_do_not_depend_on_the_session_timezone(dbs: Databases, varia
 
 # ------------------------------------------------------------------------------ 2. bug report
 def assert_bug_report_answer(conn: psycopg.Connection[Any]) -> None:
-    """real-databases.md §2: the 22 Nov recap counts the 06:30 WIB post only and marks budi
+    """(docs/operations/cicero-database.md): the 22 Nov recap counts the 06:30 WIB post only and marks budi
     Lengkap (1/1); the 23 Nov recap holds the 00:30 WIB post."""
     assert_daily_recaps(conn, BUG, [date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23),
                                     date(2026, 11, 24)])

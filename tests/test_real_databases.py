@@ -1,4 +1,4 @@
-"""This project on the Cicero databases found in the wild (shared/real-databases.md).
+"""This project on the Cicero databases found in the wild (docs/operations/cicero-database.md).
 
 Every test runs on a real PostgreSQL with the faithful DDL of tests/cicero_variants (Cicero_V2
 "v2", the fetch cronjob's "cf", the refactor skeleton) and the sample data of

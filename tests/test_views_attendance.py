@@ -1,8 +1,8 @@
 """The attendance layers (report_engagement_*, report_user_*, report_client_day) against
-hand-built data: domain §2.7 worked example under both rules, the Jakarta midnight boundary,
+hand-built data: docs/concepts/reports.md worked example under both rules, the Jakarta midnight boundary,
 handle normalisation, exception / inactive / handle-less users, days without posts, and the
 independence from the session TimeZone. Expected values are computed from the data the test
-built (``expected_status`` restates the rule of domain §2.3), not typed in.
+built (``expected_status`` restates the rule of docs/concepts/reports.md), not typed in.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ DAY = date(2026, 11, 16)  # a Monday
 
 
 def norm(handle: str | None) -> str | None:
-    """Domain §2.2 for Instagram: trim, strip '@', lower-case."""
+    """docs/concepts/reports.md for Instagram: trim, strip '@', lower-case."""
     if handle is None:
         return None
     value = handle.strip().lstrip("@").lower()
@@ -70,7 +70,7 @@ def test_worked_example_org_rule(db: Cicero) -> None:
     assert {u: (r["ig_done"], r["ig_status"]) for u, r in rows.items()} == expected
     assert all(r["ig_posts"] == len(ex.posts) for r in rows.values())
     assert all(r["ig_belum"] == len(ex.posts) - r["ig_done"] for r in rows.values())
-    # Budi 3/3 lengkap, Sari 1/3 kurang, Joko belum, Rina no username, exc1 lengkap (§2.7)
+    # Budi 3/3 lengkap, Sari 1/3 kurang, Joko belum, Rina no username, exc1 lengkap
     assert [expected[u][1] for u in ("1001", "1002", "1003", "1004", "1005")] == [
         "lengkap", "kurang", "belum", "belum_username", "lengkap"]
     (total,) = db.rows("SELECT * FROM report_client_day WHERE report_date = %s"
@@ -82,7 +82,7 @@ def test_worked_example_org_rule(db: Cicero) -> None:
     assert total["kurang"] == statuses.count("kurang") == 1
     assert total["belum"] + total["belum_username"] == 2  # "belum 2 (of which 1 no username)"
     assert total["belum_username"] == 1
-    assert total["sudah"] == 3  # the directorate-style headline of §2.7
+    assert total["sudah"] == 3  # the directorate-style headline of the worked example
 
 
 def test_worked_example_directorate_rule(db: Cicero) -> None:
@@ -97,7 +97,7 @@ def test_worked_example_directorate_rule(db: Cicero) -> None:
     rows = user_day(db, DAY, "DITX")
     expected = expected_users(ex, "half")
     assert {u: (r["ig_done"], r["ig_status"]) for u, r in rows.items()} == expected
-    # Budi and exc1 sudah (lengkap), Sari kurang (33 %), Joko belum, Rina no username (§2.7)
+    # Budi and exc1 sudah (lengkap), Sari kurang (33 %), Joko belum, Rina no username
     assert [expected[u][1] for u in ("1001", "1002", "1003", "1004", "1005")] == [
         "lengkap", "kurang", "belum", "belum_username", "lengkap"]
     assert {r["user_client_id"] for r in rows.values()} == {"POLRES_A", "POLRES_B", "DITX"}

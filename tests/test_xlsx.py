@@ -1,4 +1,4 @@
-"""The .xlsx recap layout (domain.md §6.5), read back with openpyxl."""
+"""The .xlsx recap layout (docs/concepts/reports.md), read back with openpyxl."""
 
 from __future__ import annotations
 

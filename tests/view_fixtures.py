@@ -140,7 +140,7 @@ class Cicero:
 
 @dataclass(frozen=True)
 class WorkedExample:
-    """Domain §2.7: client X, posts A, B, C; Budi 3/3, Sari 1/3, Joko 0, Rina no handle, exc1."""
+    """The docs/concepts/reports.md worked example: client X, posts A, B, C; Budi 3/3, Sari 1/3, Joko 0, Rina no handle, exc1."""
 
     client: str
     day: date

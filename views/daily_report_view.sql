@@ -1,5 +1,5 @@
 -- layer: 7
--- Daily report (domain §3.1-3.3): one row per (report_date, message, recipient).
+-- Daily report (docs/concepts/reports.md): one row per (report_date, message, recipient).
 --  * org clients (client_type 'org', active): 'daily:<CLIENT>:ig' (Rekap Akumulasi Likes
 --    Instagram) and 'daily:<CLIENT>:tiktok' (Rekap Akumulasi Komentar TikTok); rule 'all'
 --    (lengkap = every post); per-division name lists; "Tidak ada konten ..." when the client

@@ -1,5 +1,5 @@
 -- layer: 6
--- Monthly report (the 1st, 07:00, for the previous month; domain §3.5): one row per (month_start, message
+-- Monthly report (the 1st, 07:00, for the previous month; docs/concepts/reports.md): one row per (month_start, message
 -- 'monthly:<CLIENT>', recipient) for every active org or directorate client: IG and TikTok
 -- totals, Top 5 / Bottom 5 personnel (org; exception users left out) or satker (directorate)
 -- by likes + comments. The producer attaches the .xlsx built from report_user_day

@@ -1,7 +1,7 @@
 -- layer: 6
 -- Per (report_date, audience client, platform) totals under the client's rule, plus the
 -- pieces of the daily messages: division_blocks (org recap), satker_blocks (directorate recap:
--- the directorate itself first, then by sudah, personnel, name - §2.5) and satker_ranked
+-- the directorate itself first, then by sudah, personnel, name) and satker_ranked
 -- (satker other than the directorate by likes / comments, best first: Top / Bottom 5).
 -- platform 'instagram' (likes) or 'tiktok' (comments), only when there were posts.
 -- users = users counted, sudah = lengkap + kurang, belum excludes belum_username.

@@ -1,7 +1,7 @@
 -- layer: 5
 -- Per (report_date, audience client, satker) totals, Instagram and TikTok side by side: the
 -- per-Polres blocks of the directorate recap (an org client's only satker is itself) and,
--- for org clients, the satker's division blocks of the org recap in division order (§2.5).
+-- for org clients, the satker's division blocks of the org recap in division order.
 CREATE OR REPLACE VIEW report_satker_day AS
 SELECT report_date, client_id, client_type, user_client_id, user_client_name,
        max(ig_posts) AS ig_posts,

@@ -1,5 +1,5 @@
 -- layer: 6
--- Weekly report (Monday 07:00 for the previous Monday-Sunday; domain §3.5): one row per (week_start, message
+-- Weekly report (Monday 07:00 for the previous Monday-Sunday; docs/concepts/reports.md): one row per (week_start, message
 -- 'weekly:<CLIENT>', recipient) for every active org or directorate client: IG and TikTok
 -- totals, Top 5 / Bottom 5 personnel (org; exception users left out) or satker (directorate)
 -- by likes + comments. The producer attaches the .xlsx built from report_user_day

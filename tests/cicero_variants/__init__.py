@@ -7,8 +7,8 @@
 - ``skeleton``: the refactor skeleton's ``wa_outbox`` and ``complaint_queue`` (seed 004), which
   an install may hold next to either variant: ``load(conn, "v2", "skeleton")``.
 
-Each file says in its header which facts it re-creates (shared/domain.md section 1,
-shared/real-databases.md section 1). They are deliberately not this project's bootstrap
+Each file says in its header which facts it re-creates (docs/operations/cicero-database.md,
+docs/operations/cicero-database.md). They are deliberately not this project's bootstrap
 (alembic 0001), which uses timestamptz everywhere.
 """
 

@@ -6,7 +6,7 @@
 -- does not yet contain (20261204 source_type on insta_post, 20261205 / 20261206
 -- original_created_at) and the insta_post.like_count column that CF's fetcher writes
 -- (src/handler/fetchpost/instaFetchPost.js) and production therefore has. Facts:
--- shared/domain.md sections 1 and 5.1, shared/real-databases.md section 1.
+-- docs/operations/cicero-database.md
 --
 -- Differences from the V2 variant (v2.sql), everything else being identical:
 --   * insta_post.created_at stays naive TIMESTAMP (contract: UTC);
@@ -315,7 +315,7 @@ BEFORE UPDATE ON cron_job_config
 FOR EACH ROW
 EXECUTE PROCEDURE set_cron_job_config_updated_at();
 
--- The job rows CF's schema.sql seeds (domain.md section 1.8), with its outbox worker.
+-- The job rows CF's schema.sql seeds (docs/operations/cicero-database.md.8), with its outbox worker.
 INSERT INTO cron_job_config (job_key, display_name)
 VALUES
     ('./src/cron/cronDbBackup.js', 'Database Backup'),
@@ -346,6 +346,6 @@ ALTER TABLE insta_post ADD COLUMN IF NOT EXISTS original_created_at TIMESTAMPTZ;
 ALTER TABLE tiktok_post ADD COLUMN IF NOT EXISTS original_created_at TIMESTAMPTZ;
 
 -- insta_post.like_count: in no published schema or migration, but written by CF's fetcher, so
--- production has it (real-databases.md section 1). Its position and type are not published:
+-- production has it (docs/operations/cicero-database.md). Its position and type are not published:
 -- last, INT like comment_count.
 ALTER TABLE insta_post ADD COLUMN IF NOT EXISTS like_count INT;

@@ -1,7 +1,7 @@
 -- The refactor skeleton's tables, as an install that followed it may already hold them (a test
 -- fixture; this project never runs it). Copied verbatim from the "Skema Database (Ringkas)"
--- block of shared/seeds/004 (target architecture); facts: shared/domain.md section 1.7,
--- shared/real-databases.md section 1 (row wa_outbox). No rows: tests insert their own.
+-- block of the refactor skeleton's design notes (target architecture); facts: docs/operations/cicero-database.md,
+-- docs/operations/cicero-database.md (row wa_outbox). No rows: tests insert their own.
 
 -- Outbox untuk WA
 CREATE TABLE wa_outbox (

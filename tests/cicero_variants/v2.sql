@@ -5,10 +5,10 @@
 -- triggers; V2's own migrations (roles 20251012, insta_post_roles 20251018, tiktok_post_roles
 -- 20251019, cron_job_config 20251022, wa_notification_reminder_state 20251213/20251220,
 -- engagement audit 20251223, tiktok_comment cascade 20251224, dashboard premium columns
--- 20251225) are already folded into that file. Facts: shared/domain.md section 1,
--- shared/real-databases.md section 1.
+-- 20251225) are already folded into that file. Facts: docs/operations/cicero-database.md,
+-- docs/operations/cicero-database.md
 --
--- What makes this variant V2 (real-databases.md section 1):
+-- What makes this variant V2 (docs/operations/cicero-database.md):
 --   * insta_post.created_at and tiktok_post.created_at are naive TIMESTAMP (contract: UTC);
 --   * no insta_post.source_type / original_created_at / like_count (like_count is absent from
 --     every published schema), no tiktok_post.source_type / original_created_at;
@@ -265,7 +265,7 @@ BEFORE UPDATE ON cron_job_config
 FOR EACH ROW
 EXECUTE PROCEDURE set_cron_job_config_updated_at();
 
--- The job rows V2's schema.sql seeds (domain.md section 1.8).
+-- The job rows V2's schema.sql seeds (docs/operations/cicero-database.md.8).
 INSERT INTO cron_job_config (job_key, display_name)
 VALUES
     ('./src/cron/cronDbBackup.js', 'Database Backup'),

@@ -4,7 +4,7 @@ One province = one Cicero deployment: the directorate DITBINMAS plus 39 Polres (
 names), about 160 active personnel per satker (every one also holds the directorate's role, so
 a DITBINMAS post targets the whole province), and per satker per day 10 Instagram + 5 TikTok
 posts with cumulative like / comment lists at roughly 80 % coverage. Like the real fetcher, the
-handles of the province's exception users are injected into every list (domain §2.4), lists
+handles of the province's exception users are injected into every list (docs/concepts/reports.md), lists
 also hold outsiders' handles, a few legacy ``{"username": ...}`` objects and mixed-case
 variants. Some users have no handle, some are inactive; some client contact columns hold
 several values and some hold invalid ones.
@@ -14,7 +14,7 @@ the province and (for posts) the day, so the days of a province are independent 
 days are generated in one call.
 
 Any Cicero schema: this project's bootstrap (migration 0001, timestamptz everywhere) or an
-install as found in the wild (shared/real-databases.md section 1: Cicero_V2 without
+install as found in the wild (docs/operations/cicero-database.md: Cicero_V2 without
 ``insta_post.source_type`` / ``original_created_at`` / ``like_count`` and with naive
 ``created_at`` columns, or the fetch cronjob's variant). The catalog is read once; columns and
 tables that are absent are not written, and the same logical data lands in each. Every
@@ -45,7 +45,7 @@ from psycopg import sql
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
-# The 39 Polres / Polresta / Polrestabes / KP3 of the Ditbinmas Jatim roster (domain §9):
+# The 39 Polres / Polresta / Polrestabes / KP3 of the Ditbinmas Jatim roster (tests/dev/sample_data.py):
 # (client id, display name, DSP personnel count).
 POLRES: list[tuple[str, str, int]] = [
     ("BANGKALAN", "POLRES BANGKALAN", 171),
@@ -136,7 +136,7 @@ REQUIRED_TABLES = ("clients", "user", "insta_post", "insta_like", "tiktok_post",
 OPTIONAL_TABLES = ("roles", "user_roles")  # absent on some installs: no role is written then
 ANALYZED_TABLES = ("clients", "user", "user_roles", "roles", "insta_post", "insta_like",
                    "tiktok_post", "tiktok_comment", "insta_post_roles")
-# Columns written only where they exist (shared/real-databases.md section 1); every other
+# Columns written only where they exist (docs/operations/cicero-database.md); every other
 # column written must exist.
 OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
     "insta_post": frozenset({"like_count", "source_type", "original_created_at"}),
@@ -333,7 +333,7 @@ def _build_province(province: int, seed: int) -> _Province:
             tt = ig if rnd.random() < 0.6 else _handle(rnd, first, last, serial + 7)
             no_ig = rnd.random() < 0.05
             no_tt = rnd.random() < 0.08
-            # As typed by the personnel: '@', capitals, blanks (matching normalises, §2.2).
+            # As typed by the personnel: '@', capitals, blanks (matching normalises).
             stored_ig = None if no_ig else rnd.choice([ig, ig, "@" + ig, ig.capitalize(),
                                                        " @" + ig.upper() + " "])
             stored_tt = None if no_tt else rnd.choice([tt, "@" + tt, tt.upper()])

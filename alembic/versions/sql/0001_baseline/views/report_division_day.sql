@@ -1,8 +1,8 @@
 -- layer: 4
 -- Per (report_date, audience client, satker, divisi) attendance counts, Instagram (ig_*) and
 -- TikTok (tiktok_*) side by side, and for org clients the name lists of the org recap
--- (domain §3.1): each person as '- <pangkat nama> : @handle (x/N konten)', ordered by
--- jabatan, pangkat, name (§2.5). *_users counts the users of platforms with posts that day;
+-- (docs/concepts/reports.md): each person as '- <pangkat nama> : @handle (x/N konten)', ordered by
+-- jabatan, pangkat, name. *_users counts the users of platforms with posts that day;
 -- belum = users with a handle who did nothing, belum_username = users without a handle
 -- ("Belum" in the messages is both). Directorate recaps need no name lists (NULL there).
 CREATE OR REPLACE VIEW report_division_day AS

@@ -1,6 +1,6 @@
 -- layer: 0
--- Helper functions of the report views: Indonesian formatting, handle normalisation (domain
--- §2.2), recipient splitting and the attendance rules (§2.3). No view here.
+-- Helper functions of the report views: Indonesian formatting, handle normalisation, recipient
+-- splitting and the attendance rules (docs/concepts/reports.md). No view here.
 -- Every scalar helper is a single SQL expression (inlinable, IMMUTABLE) and independent of the
 -- session's TimeZone, DateStyle and lc_* settings.
 
@@ -59,12 +59,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT lpad(extract(hour FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') || '.'
              || lpad(extract(minute FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int::text, 2, '0') $$;
 
--- 'Selasa, 17 Februari 2026 pukul 08.30' (domain §11, hourly header; caller appends ' WIB')
+-- 'Selasa, 17 Februari 2026 pukul 08.30' (docs/concepts/reports.md, hourly header; caller appends ' WIB')
 CREATE OR REPLACE FUNCTION id_datetime_long(ts timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT id_date_long((ts AT TIME ZONE 'Asia/Jakarta')::date) || ' pukul ' || id_time(ts) $$;
 
--- 'Selasa, 17 Feb 2026, 08.30' (domain §11, per-post upload stamp; caller appends ' WIB')
+-- 'Selasa, 17 Feb 2026, 08.30' (docs/concepts/reports.md, per-post upload stamp; caller appends ' WIB')
 CREATE OR REPLACE FUNCTION id_datetime_short(ts timestamptz) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT id_day_name((ts AT TIME ZONE 'Asia/Jakarta')::date) || ', '
@@ -72,7 +72,7 @@ AS $$ SELECT id_day_name((ts AT TIME ZONE 'Asia/Jakarta')::date) || ', '
              || id_month_short(extract(month FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int) || ' '
              || extract(year FROM (ts AT TIME ZONE 'Asia/Jakarta'))::int || ', ' || id_time(ts) $$;
 
--- ---------------------------------------------------------------- handles (domain §2.2)
+-- ---------------------------------------------------------------- handles (docs/concepts/reports.md)
 -- Instagram: trim, take the handle out of an instagram.com / tiktok.com URL, strip '@' at the
 -- ends, lower-case. NULL for an empty result. Collation "C": byte-wise and fast to compare,
 -- hash and sort (it runs over every element of every like list).
@@ -103,7 +103,7 @@ AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN cicero_ig_handle((elem::jsonb) -
                   ELSE cicero_ig_handle(elem) END $$;
 
 -- Comment lists are written by the fetcher already normalised ('@handle'); like V2's reader,
--- the compare side only strips '@' (and blanks, a URL) and lower-cases (domain §2.2).
+-- the compare side only strips '@' (and blanks, a URL) and lower-cases (docs/concepts/reports.md).
 CREATE OR REPLACE FUNCTION cicero_tiktok_comment_handle(elem text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN left(elem, 1) = '{' THEN cicero_ig_handle((elem::jsonb) ->> 'username')
@@ -168,7 +168,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN v ~ '^[0-9]+(-[0-9]+)?$' THEN v || '@g.us' ELSE v END
         FROM (SELECT lower(regexp_replace(btrim(raw), '^(https?://)?chat\.whatsapp\.com/(invite/)?', '', 'i')) AS v) s $$;
 
--- ---------------------------------------------------------------- attendance (domain §2.3)
+-- ---------------------------------------------------------------- attendance (docs/concepts/reports.md)
 -- rule 'all'  : lengkap = every post done (org recap, laphar);
 -- rule 'half' : lengkap = at least half of the posts (directorate per-Polres recap, >= 50 %).
 -- kurang = some but not enough; belum = none; belum_username = no handle (counted as belum);
@@ -186,7 +186,7 @@ AS $$ SELECT CASE
           WHEN done > 0 THEN 'kurang'
           ELSE 'belum' END $$;
 
--- ---------------------------------------------------------------- ordering (domain §2.5)
+-- ---------------------------------------------------------------- ordering (docs/concepts/reports.md)
 CREATE OR REPLACE FUNCTION cicero_division_rank(divisi text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT CASE WHEN upper(divisi) LIKE 'BAG%' THEN 1

@@ -3,7 +3,7 @@
 -- calendar month in which the client had at least one post. ig_posts / tiktok_posts = the client's
 -- posts in that calendar month; *_done = how many of them the user liked / commented (his normalised
 -- handle looked up in report_engagement_month); exception users count as done on every post
--- (domain §2.4). Statuses use the rule of the client's report: 'all' (every post) for org
+-- (docs/concepts/reports.md). Statuses use the rule of the client's report: 'all' (every post) for org
 -- clients, 'half' (>= 50 %) for directorates (cicero_attendance_status). Active users only.
 CREATE OR REPLACE VIEW report_user_month AS
 SELECT x.month_start,

@@ -1,5 +1,5 @@
 -- layer: 5
--- Task delivery recap, "Daftar Tugas" (domain §3.4): one row per (active client with at least
+-- Task delivery recap, "Daftar Tugas" (docs/concepts/reports.md): one row per (active client with at least
 -- one post on the Jakarta day of as_of, group recipient of that client). Lists the day's IG
 -- and TikTok posts created up to as_of, with their like/comment counts.
 --   task_date      the Jakarta day of as_of
