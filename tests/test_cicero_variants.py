@@ -175,7 +175,8 @@ def test_variant_constraints_and_skeleton(empty_db_url: str) -> None:
         assert dict((c, d) for c, _, _, d in cols)["status"] == "'pending'::text"
         assert one(conn, "SELECT count(*) FROM wa_outbox") == 0
         assert one(conn, "SELECT count(*) FROM complaint_queue") == 0
-        # The fetch cronjob's own outbox worker is a cron_job_config row (docs/operations/upgrading-from-node.md).
+        # The fetch cronjob's own outbox worker is a cron_job_config row
+        # (docs/operations/upgrading-from-node.md).
         assert one(conn, "SELECT is_active FROM cron_job_config"
                          " WHERE job_key = './src/cron/cronWaOutboxWorker.js'") is True
 

@@ -127,7 +127,7 @@ EVENING: dict[str, list[Post]] = {
 
 
 def test_the_expected_days_are_the_jakarta_days() -> None:
-    """The derivation the expectations rely on, against the facts of (docs/operations/cicero-database.md)."""
+    """The derivation the expectations rely on, against docs/operations/cicero-database.md."""
     days = [p.day for p in BOUNDARY["ig"]]
     assert days == [date(2026, 11, 21)] + [date(2026, 11, 22)] * 4 + [date(2026, 11, 23)]
     assert [p.instant.astimezone(JAKARTA).strftime("%H:%M") for p in BOUNDARY["ig"]] == [
@@ -474,7 +474,7 @@ def test_the_answers_do_not_depend_on_the_session_timezone(dbs: Databases, varia
 
 # ------------------------------------------------------------------------------ 2. bug report
 def assert_bug_report_answer(conn: psycopg.Connection[Any]) -> None:
-    """(docs/operations/cicero-database.md): the 22 Nov recap counts the 06:30 WIB post only and marks budi
+    """The bug report: the 22 Nov recap counts the 06:30 WIB post only and marks budi
     Lengkap (1/1); the 23 Nov recap holds the 00:30 WIB post."""
     assert_daily_recaps(conn, BUG, [date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23),
                                     date(2026, 11, 24)])

@@ -1,5 +1,6 @@
 """The attendance layers (report_engagement_*, report_user_*, report_client_day) against
-hand-built data: docs/concepts/reports.md worked example under both rules, the Jakarta midnight boundary,
+hand-built data: the worked example of docs/concepts/reports.md under both rules, the Jakarta
+midnight boundary,
 handle normalisation, exception / inactive / handle-less users, days without posts, and the
 independence from the session TimeZone. Expected values are computed from the data the test
 built (``expected_status`` restates the rule of docs/concepts/reports.md), not typed in.

@@ -1,5 +1,6 @@
 """The message views (daily, weekly, monthly, task delivery recap) and the formatting helpers,
-against hand-built data: wording of docs/concepts/reports.md, recipients split from the Cicero columns,
+against hand-built data: wording of docs/concepts/reports.md, recipients split from the Cicero
+columns,
 Indonesian dates and numbers."""
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def test_indonesian_dates_and_times(db: Cicero) -> None:
         d = DAY + timedelta(days=offset)
         assert scalar(db, "SELECT id_date_long(%s)", d) == long_date(d)
     assert scalar(db, "SELECT id_date_dmy(%s)", date(2026, 2, 7)) == "07/02/2026"
-    instant = datetime.fromisoformat("2026-02-17T01:30:00+00:00")  # the reference instant of docs/concepts/reports.md
+    # The reference instant of docs/concepts/reports.md.
+    instant = datetime.fromisoformat("2026-02-17T01:30:00+00:00")
     assert scalar(db, "SELECT id_datetime_long(%s)", instant) == (
         "Selasa, 17 Februari 2026 pukul 08.30")
     assert scalar(db, "SELECT id_datetime_short(%s)", instant) == "Selasa, 17 Feb 2026, 08.30"

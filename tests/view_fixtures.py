@@ -140,7 +140,8 @@ class Cicero:
 
 @dataclass(frozen=True)
 class WorkedExample:
-    """The docs/concepts/reports.md worked example: client X, posts A, B, C; Budi 3/3, Sari 1/3, Joko 0, Rina no handle, exc1."""
+    """The worked example of docs/concepts/reports.md: client X, posts A, B, C; Budi 3/3,
+    Sari 1/3, Joko 0, Rina no handle, exc1."""
 
     client: str
     day: date

@@ -4,7 +4,8 @@ One province = one Cicero deployment: the directorate DITBINMAS plus 39 Polres (
 names), about 160 active personnel per satker (every one also holds the directorate's role, so
 a DITBINMAS post targets the whole province), and per satker per day 10 Instagram + 5 TikTok
 posts with cumulative like / comment lists at roughly 80 % coverage. Like the real fetcher, the
-handles of the province's exception users are injected into every list (docs/concepts/reports.md), lists
+handles of the province's exception users are injected into every list (see
+docs/concepts/reports.md), lists
 also hold outsiders' handles, a few legacy ``{"username": ...}`` objects and mixed-case
 variants. Some users have no handle, some are inactive; some client contact columns hold
 several values and some hold invalid ones.
@@ -45,7 +46,7 @@ from psycopg import sql
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
-# The 39 Polres / Polresta / Polrestabes / KP3 of the Ditbinmas Jatim roster (tests/dev/sample_data.py):
+# The 39 Polres / Polresta / Polrestabes / KP3 of the Ditbinmas Jatim roster:
 # (client id, display name, DSP personnel count).
 POLRES: list[tuple[str, str, int]] = [
     ("BANGKALAN", "POLRES BANGKALAN", 171),
