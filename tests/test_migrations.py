@@ -25,7 +25,7 @@ from tests.dev import REPO_ROOT
 from views import adapter
 
 OURS = {"wa_outbox", "wa_message_type", "wa_session", "wa_inbox", "complaint_queue",
-        "producer_run", "cicero_bootstrap_table", "cicero_adapter"}
+        "producer_run", "cicero_bootstrap_table", "cicero_adapter", "task_recap_state"}
 
 
 def tables(url: str) -> set[str]:
@@ -90,6 +90,7 @@ def test_an_installed_package_migrates_outside_a_checkout(tmp_path: Path,
     assert "outbox/migrations/env.py" in names
     assert "outbox/migrations/versions/0001_baseline.py" in names
     assert any(n.startswith("outbox/migrations/versions/sql/0001_baseline/views/") for n in names)
+    assert "outbox/migrations/versions/sql/0002_task_recap_state/seed_from_outbox.sql" in names
     assert "outbox/schema/20_outbox.sql" in names and "views/daily_report_view.sql" in names
     site = tmp_path / "site"
     with zipfile.ZipFile(wheel) as zf:

@@ -10,16 +10,21 @@ recipient) and sends a row when
   default 06:00-17:59, so 06:00 ... 17:00) or one of the mandatory times
   (``TASK_DELIVERY_MANDATORY``, default 17:00).
 
+The "last list sent" is the job's own state, ``task_recap_state`` (one row per Jakarta day,
+client and group: the list and text of the last message enqueued), read at the start of the run
+and written for every message the run enqueues, in the slot's transaction: the state and the
+messages commit together. Rows older than ``KEEP_DAYS`` days before the slot's day are deleted.
+
 The dedupe key ``task_delivery_recap:<day>:<client>:<recipient>:<task_list_hash>:<content_hash>``
-(``content_hash`` = the text without its minute-precision header line) means the same content
-is never sent twice to a group, whatever the slot: an hourly slot whose text is identical to one
-already sent that day sends nothing. The "last list sent" is read back from those keys.
+(``content_hash`` = the text without its minute-precision header line) is the second guard: the
+same content is never sent twice to a group that day, whatever the slot (an hourly slot whose
+text is identical to one already sent that day sends nothing, and leaves the state as it was).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -37,21 +42,36 @@ NAME = "task_delivery_recap"
 
 _q = QueryFile("producers", "task_delivery_recap.sql")
 
+#: Days of state kept before the slot's day (the outbox keeps finished messages 30 days by
+#: default: the state never forgets a day the outbox would still remember).
+KEEP_DAYS = 31
+
 
 def dedupe_key(day: str, client_id: str, recipient: str, list_hash: str, content_hash: str) -> str:
     return f"{NAME}:{day}:{client_id}:{recipient}:{list_hash}:{content_hash}"
 
 
-def last_lists(conn: Any, day: str) -> dict[tuple[str, str], str]:
-    """``(client_id, recipient) -> task_list_hash`` of the newest list sent on ``day``."""
-    prefix = f"{NAME}:{day}:"
-    rows = conn.execute(_q("sent_today"), {"prefix": prefix.replace("%", r"\%") + "%"}).fetchall()
-    last: dict[tuple[str, str], str] = {}
-    for (key,) in rows:
-        parts = key[len(prefix):].split(":")
-        if len(parts) >= 4:
-            last.setdefault((parts[0], parts[1]), parts[2])
-    return last
+def last_lists(conn: Any, day: date) -> dict[tuple[str, str], str]:
+    """``(client_id, recipient) -> task_list_hash`` of the last list enqueued on ``day``."""
+    rows = conn.execute(_q("last_lists"), {"day": day}).fetchall()
+    return {(str(client_id), str(recipient)): str(list_hash)
+            for client_id, recipient, list_hash in rows}
+
+
+def remember(conn: Any, enqueued: list[dict[str, Any]]) -> None:
+    """The rows of ``task_delivery_recap_at`` just enqueued become the last lists sent."""
+    latest = {(row["task_date"], str(row["client_id"]), str(row["recipient"])): row
+              for row in enqueued}
+    if not latest:
+        return
+    rows = list(latest.values())
+    conn.execute(_q("remember"), {
+        "task_dates": [row["task_date"] for row in rows],
+        "client_ids": [str(row["client_id"]) for row in rows],
+        "recipients": [str(row["recipient"]) for row in rows],
+        "list_hashes": [str(row["task_list_hash"]) for row in rows],
+        "content_hashes": [str(row["content_hash"]) for row in rows],
+    })
 
 
 def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
@@ -61,9 +81,10 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(_q("rows"), {"as_of": slot})
         rows = cur.fetchall()
-    day = slot.date().isoformat()
+    day = slot.date()
     previous = last_lists(conn, day)
     messages: list[NewMessage] = []
+    sources: list[dict[str, Any]] = []  # the view row of each message
     unchanged = 0
     for row in rows:
         client_id, recipient = str(row["client_id"]), str(row["recipient"])
@@ -71,11 +92,14 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
         if not (changed or hourly):
             unchanged += 1
             continue
+        sources.append(row)
         messages.append(NewMessage(
             recipient=recipient, content=row["summary"], type=NAME,
             dedupe_key=dedupe_key(str(row["task_date"]), client_id, recipient,
                                   str(row["task_list_hash"]), str(row["content_hash"]))))
     results = enqueue_many(conn, messages, skip_invalid=True)
+    remember(conn, [sources[r.index] for r in results if r.inserted])
+    conn.execute(_q("forget"), {"before": day - timedelta(days=KEEP_DAYS)})
     refused = log_refused(NAME, messages, results)
     return JobResult(
         enqueued=sum(r.inserted for r in results),
