@@ -1,6 +1,6 @@
-"""Indonesian (id-ID) labels for .xlsx sheets, captions and file names.
+"""Indonesian (id-ID) labels for .xlsx sheets, captions, file names and complaint answers.
 
-Reproduces what the old Node code got from ``Intl`` with locale ``id-ID`` (domain.md §11):
+Reproduces what the old Node code got from ``Intl`` with locale ``id-ID``:
 day names Minggu … Sabtu, month names Januari … Desember, ``1.234`` (dot thousands), times
 ``08.30`` (dot separator). Every function takes a date or a tz-aware datetime; datetimes are
 shown in Asia/Jakarta.

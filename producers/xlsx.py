@@ -1,6 +1,7 @@
 """The .xlsx recaps attached to the daily, weekly and monthly reports (openpyxl).
 
-Layout (domain.md §6.5, the old weekly/monthly likes recap), one sheet per satker and platform:
+Layout (the old services' weekly/monthly likes recap; docs/concepts/reports.md), one sheet per
+satker and platform:
 
 - row 1 (merged across the sheet): ``<SATKER> – Rekap Engagement Instagram`` (or TikTok);
 - row 2 (merged): ``Rekap Likes Instagram Periode dd/mm/yyyy - dd/mm/yyyy``;

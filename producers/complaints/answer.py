@@ -1,4 +1,5 @@
-"""Compose the standard answer to a parsed complaint from the database (domain.md §4.2-4.3).
+"""Compose the standard answer to a parsed complaint from the database
+(docs/concepts/complaints.md).
 
 :func:`compose_answer` is called by the ``complaint_response`` job for ``complaint_queue`` rows
 without a ``response_template``. It only reads; the caller enqueues :attr:`Answer.text` to the

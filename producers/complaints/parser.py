@@ -1,4 +1,5 @@
-"""Parse a personnel's WhatsApp complaint (domain.md §4.1) and classify its issue lines (§4.2).
+"""Parse a personnel's WhatsApp complaint and classify its issue lines
+(docs/concepts/complaints.md).
 
 Pure functions, no database. The accepted format::
 
