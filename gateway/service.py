@@ -29,8 +29,9 @@ from gateway import db
 from gateway.alerts import alert
 from gateway.config import GatewaySettings, Pacing, next_poll
 from gateway.events import EventQueue, StateChange
+from gateway.sending import Failure, SendError, Transport, classify, validate
 from gateway.sink import Sink
-from gateway.transport import Failure, SendError, Transport, classify, make_transport
+from gateway.transport import make_transport
 from outbox import engine
 from outbox.db import check_schema, connect, listen
 from outbox.engine import Backoff, ClaimedMessage, ExpiredLeasePolicy, Sent
@@ -135,17 +136,6 @@ class Pacer:
 
     def sent(self) -> None:
         self.gap = self._draw()
-
-
-def validate(msg: ClaimedMessage) -> None:
-    """Reject a malformed row before it reaches the transport (permanent failure)."""
-    local, _, server = msg.recipient.partition("@")
-    if server not in ("s.whatsapp.net", "g.us") or not local.replace("-", "").isdigit():
-        raise SendError(Failure.PERMANENT, f"invalid JID {msg.recipient!r}")
-    if not msg.content.strip():
-        raise SendError(Failure.PERMANENT, "malformed row: empty content")
-    if msg.attachment is not None and (not msg.attachment.name or not msg.attachment.data):
-        raise SendError(Failure.PERMANENT, "malformed row: attachment without name or data")
 
 
 class Settler:

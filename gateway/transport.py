@@ -1,7 +1,8 @@
-"""The transport port, the failure classes, and the fake transports (log, jsonl).
+"""The fake transports (log, jsonl) and :func:`make_transport`, which picks the configured one.
 
-A transport sends one claimed row. It raises :class:`SendError` (or any exception carrying
-whatsmeow's error text); :func:`classify` turns the text into what the outbox does with the row.
+They implement :class:`gateway.sending.Transport` like the neonize transport (gateway/wa.py):
+always connected, with optional scripted failures (``WA_TRANSPORT_FAIL``) that carry whatsmeow's
+real error texts so :func:`gateway.sending.classify` is exercised.
 """
 
 from __future__ import annotations
@@ -13,105 +14,17 @@ import logging
 import os
 import sys
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
 
 from gateway.config import FailRule, GatewaySettings
 from gateway.events import EventQueue
+from gateway.sending import SendError, SendResult, Transport, classify_text
+from gateway.wa import NeonizeTransport
 from outbox.engine import ClaimedMessage
 from outbox.logs import mask_phone
 
 log = logging.getLogger(__name__)
-
-
-class Failure(StrEnum):
-    TRANSIENT = "transient"  # retry with backoff (the attempt counts)
-    PERMANENT = "permanent"  # failed at once with the reason
-    PAUSE = "pause"  # the session is throttled: give the row back, pause the whole session
-    AMBIGUOUS = "ambiguous"  # may have been delivered: the expired-lease policy decides
-    NOT_READY = "not_ready"  # the session is not connected: give the row back, uncounted
-
-
-@dataclass(frozen=True)
-class SendResult:
-    wa_message_id: str | None
-    sent_at: datetime | None = None
-
-
-class SendError(Exception):
-    """A send failed; ``failure`` says what to do with the row."""
-
-    def __init__(self, failure: Failure, reason: str, pause_for: timedelta | None = None) -> None:
-        super().__init__(reason)
-        self.failure = failure
-        self.reason = reason
-        self.pause_for = pause_for
-
-
-# Substrings of whatsmeow/neonize error texts (shared/whatsapp.md §1.17), first match wins.
-CLASSIFICATION: tuple[tuple[str, Failure], ...] = (
-    ("rate-overlimit", Failure.PAUSE),
-    ("status 429", Failure.PAUSE),
-    ("temporary ban", Failure.PAUSE),
-    ("temporarily banned", Failure.PAUSE),
-    ("timed out waiting for message send response", Failure.AMBIGUOUS),
-    ("websocket disconnected before message send returned response", Failure.AMBIGUOUS),
-    ("client is nil", Failure.NOT_READY),
-    ("websocket not connected", Failure.NOT_READY),
-    ("the store doesn't contain a device jid", Failure.NOT_READY),
-    ("not logged in", Failure.NOT_READY),
-    ("no lid found", Failure.PERMANENT),
-    ("failed to get user info", Failure.PERMANENT),
-    ("server returned error 463", Failure.PERMANENT),
-    ("can't send message to unknown server", Failure.PERMANENT),
-    ("must be a user jid with no device part", Failure.PERMANENT),
-    ("not participating in that group", Failure.PERMANENT),
-    ("that group does not exist", Failure.PERMANENT),
-    ("invalid jid", Failure.PERMANENT),
-    ("not on whatsapp", Failure.PERMANENT),
-    ("failed to refresh media connections", Failure.TRANSIENT),
-    ("timeout", Failure.TRANSIENT),
-    ("timed out", Failure.TRANSIENT),
-    ("connection", Failure.TRANSIENT),
-)
-
-
-def classify_text(text: str) -> Failure:
-    lowered = text.lower()
-    for needle, failure in CLASSIFICATION:
-        if needle in lowered:
-            return failure
-    return Failure.TRANSIENT
-
-
-def classify(exc: BaseException) -> SendError:
-    """Any exception from a send, as a :class:`SendError`."""
-    if isinstance(exc, SendError):
-        return exc
-    text = f"{type(exc).__name__}: {exc}"
-    return SendError(classify_text(str(exc)), text)
-
-
-class Transport(Protocol):
-    name: str
-
-    def start(self, events: EventQueue) -> None:
-        """Begin connecting; events (state changes, inbound messages, receipts) go to ``events``."""
-
-    def ready(self) -> bool:
-        """Connected and logged in: rows may be claimed."""
-
-    def send(self, msg: ClaimedMessage) -> SendResult:
-        """Send one row (raises on failure)."""
-
-    def flush(self) -> None:
-        """Make what was sent so far visible (called at each settle point)."""
-
-    def stop(self) -> None:
-        """Disconnect (never called while a send is in progress)."""
 
 
 def describe(msg: ClaimedMessage) -> dict[str, object]:
@@ -268,6 +181,4 @@ def make_transport(settings: GatewaySettings) -> Transport:
         assert settings.jsonl_path is not None
         return JsonlTransport(settings.jsonl_path, settings.transport_fail,
                               settings.transport_delay)
-    from gateway.wa import NeonizeTransport
-
     return NeonizeTransport(settings)

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 
 from gateway.config import GatewaySettings
 from gateway.events import Event, EventQueue, Inbound, QrCode, Raw, Receipt, StateChange
-from gateway.transport import Failure, SendError, SendResult, classify
+from gateway.sending import Failure, SendError, SendResult, classify
 from outbox.engine import ClaimedMessage
 from outbox.logs import mask_phone
 

@@ -12,8 +12,8 @@ import pytest
 
 from gateway.config import FailRule, load_gateway_settings, next_poll, parse_fail_rules, store_url
 from gateway.events import EventQueue
+from gateway.sending import Failure, SendResult, classify, classify_text
 from gateway.service import Gateway
-from gateway.transport import Failure, SendResult, classify, classify_text
 from outbox.engine import ClaimedMessage
 from outbox.errors import ConfigError
 from tests.gateway_helpers import gateway_env, settings_for, wait_for
