@@ -10,12 +10,8 @@ back by the per-recipient gap), the next expiring lease, and the ``WA_GATEWAY_PO
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import random
-import select
-import signal
 import sys
 import threading
 import time
@@ -38,6 +34,7 @@ from outbox.engine import Backoff, ClaimedMessage, ExpiredLeasePolicy, Sent
 from outbox.exitcodes import ExitCode
 from outbox.lifecycle import StopFlag
 from outbox.logs import mask_phone
+from outbox.notify import NotifyWaiter
 
 log = logging.getLogger(__name__)
 
@@ -47,62 +44,6 @@ CHANNEL = "wa_outbox"
 POISON_ATTEMPTS = 2
 _HOUSEKEEPING_SECONDS = 1.0
 _QUIET_STATES = {"logged_out", "banned", "replaced", "pairing"}
-
-
-class Waiter:
-    """Sleep until a NOTIFY, a wake-up (signal, state change) or a timeout, whichever first."""
-
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = conn
-        self._r, self._w = os.pipe()
-        os.set_blocking(self._r, False)
-        os.set_blocking(self._w, False)
-        self._old_wakeup: int | None = None
-        self._closed = False
-
-    def install_signal_wakeup(self) -> None:
-        """Wake on any signal (SIGTERM) too; only possible from the main thread."""
-        if threading.current_thread() is threading.main_thread():
-            self._old_wakeup = signal.set_wakeup_fd(self._w, warn_on_full_buffer=False)
-
-    def wake(self) -> None:
-        if self._closed:
-            return
-        with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._w, b"x")
-
-    def wait(self, seconds: float) -> bool:
-        """Returns ``True`` when a NOTIFY arrived. The LISTEN socket is always watched, so a
-        lost connection (it holds the session lock) is noticed at once, whatever the wait."""
-        fds = [self._r, self.conn.fileno()]
-        try:
-            ready, _, _ = select.select(fds, [], [], max(0.0, seconds))
-        except InterruptedError:
-            ready = []
-        if self._r in ready:
-            try:
-                while os.read(self._r, 512):
-                    pass
-            except (BlockingIOError, OSError):
-                pass
-        return self.drain()
-
-    def drain(self) -> bool:
-        """Read what the LISTEN socket holds; ``True`` if a NOTIFY came. Raises
-        ``OperationalError`` when the connection (and with it the session lock) is gone."""
-        pgconn = self.conn.pgconn
-        pgconn.consume_input()
-        notified = False
-        while pgconn.notifies() is not None:
-            notified = True
-        return notified
-
-    def close(self) -> None:
-        self._closed = True
-        if self._old_wakeup is not None:
-            signal.set_wakeup_fd(self._old_wakeup)
-        os.close(self._r)
-        os.close(self._w)
 
 
 class Pacer:
@@ -193,7 +134,7 @@ class Gateway:
         self.retried = 0
         self._pending: list[Sent] = []
         self._halt = False
-        self._waiter: Waiter | None = None
+        self._waiter: NotifyWaiter | None = None
         self._last_housekeeping = 0.0
         self._last_heartbeat = 0.0
         self._not_ready_since: float | None = None
@@ -251,7 +192,7 @@ class Gateway:
         if not self.settings.pacing.enabled:
             self._settler = Settler(self.settings.database_url,
                                     f"wa-gateway:{self.session}:{self.worker}:settle")
-        waiter = self._waiter = Waiter(listen_conn)
+        waiter = self._waiter = NotifyWaiter(listen_conn)
         waiter.install_signal_wakeup()
         events = EventQueue(wake=waiter.wake)
         sink = Sink(self.settings, events, on_state=self._on_state)
@@ -302,7 +243,7 @@ class Gateway:
             log.warning("could not record the stopped state")
 
     # ------------------------------------------------------------------ loop
-    def _loop(self, conn: psycopg.Connection[Any], waiter: Waiter) -> ExitCode:
+    def _loop(self, conn: psycopg.Connection[Any], waiter: NotifyWaiter) -> ExitCode:
         pacing = self.settings.pacing
         while not self.stop.is_set():
             self._housekeeping(conn)
@@ -396,7 +337,7 @@ class Gateway:
             self._last_heartbeat = now
             db.heartbeat(conn, self.session)
 
-    def _idle_wait(self, conn: engine.Conn, waiter: Waiter) -> None:
+    def _idle_wait(self, conn: engine.Conn, waiter: NotifyWaiter) -> None:
         if waiter.drain():
             return  # a NOTIFY came in while we were busy: claim again at once
         now, wake_at = engine.next_wake(conn, self.session,

@@ -22,6 +22,7 @@ a job's ``wake_channel``, or a stop request).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ import psycopg
 from outbox.db import connect, listen
 from outbox.errors import DatabaseUnavailable
 from outbox.lifecycle import StopFlag
+from outbox.notify import NotifyWaiter
 from producers.job import JobSpec
 from producers.runner import RunOutcome, last_slots, record_skipped, run_slot, run_unslotted
 from producers.schedule import Cron, jakarta, require_aware
@@ -200,23 +202,27 @@ class Scheduler:
     ) -> None:
         """Tick at every slot until ``stop`` is set; LISTEN for the jobs' wake channels."""
         channels = sorted(self.wake_channels)
-        listener: Conn | None = None
+        waiter: NotifyWaiter | None = None
         backoff = 1.0
         log.info("scheduler running: %s", ", ".join(
             f"{job.name}='{job.cron.expression}' grace={job.grace}" for job in self.jobs))
         while not stop.is_set():
             try:
-                if channels and listen_connector is not None and (
-                        listener is None or listener.closed or listener.broken):
+                if channels and listen_connector is not None and waiter is None:
                     listener = listen_connector()
-                    listen(listener, *channels)
+                    try:
+                        listen(listener, *channels)
+                        waiter = NotifyWaiter(listener)
+                    except BaseException:
+                        listener.close()
+                        raise
                     log.info("listening on %s", ", ".join(channels))
                 self.tick()
                 next_slot = self.next_due()
                 wait = max_sleep.total_seconds()
                 if next_slot is not None:
                     wait = min(wait, (next_slot - self._now(None)).total_seconds())
-                woken = self._wait(stop, listener, max(wait, 0.0))
+                woken = self._wait(stop, waiter, max(wait, 0.0))
                 for channel in sorted(woken):
                     self.wake(channel)
                 backoff = 1.0
@@ -224,32 +230,40 @@ class Scheduler:
                 log.error("database unavailable, retrying in %.0fs: %s", backoff,
                           str(exc).strip())
                 self._drop_conn()
-                if listener is not None:
-                    listener.close()
-                    listener = None
+                _close_waiter(waiter)
+                waiter = None
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
             except Exception:  # a bug outside any job: keep the other jobs going
                 log.exception("scheduler loop error, retrying in %.0fs", backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)
-        if listener is not None:
-            listener.close()
+        _close_waiter(waiter)
         self.close()
         log.info("scheduler stopped (%s)", stop.reason)
 
     @staticmethod
-    def _wait(stop: StopFlag, listener: Conn | None, seconds: float) -> set[str]:
+    def _wait(stop: StopFlag, waiter: NotifyWaiter | None, seconds: float) -> set[str]:
         """Sleep up to ``seconds``; return the channels that notified meanwhile."""
-        if listener is None:
+        if waiter is None:
             stop.wait(seconds)
             return set()
-        remaining = seconds
+        deadline = time.monotonic() + seconds
         woken: set[str] = set()
-        while remaining > 0 and not stop.is_set() and not woken:
-            chunk = min(remaining, 1.0)  # stay responsive to the stop flag
-            woken.update(n.channel for n in listener.notifies(timeout=chunk, stop_after=1))
-            remaining -= chunk
-        if woken:  # coalesce a burst: whatever else is already queued
-            woken.update(n.channel for n in listener.notifies(timeout=0.05))
+        while not woken and not stop.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            woken = waiter.wait(min(remaining, 1.0))  # stay responsive to the stop flag
+        if woken:  # coalesce a burst: whatever else arrives within 50 ms
+            burst_end = time.monotonic() + 0.05
+            while (left := burst_end - time.monotonic()) > 0:
+                woken |= waiter.wait(left)
         return woken
+
+
+def _close_waiter(waiter: NotifyWaiter | None) -> None:
+    """Close a waiter and its LISTEN connection."""
+    if waiter is not None:
+        waiter.close()
+        waiter.conn.close()
