@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 Conn = psycopg.Connection[Any]
 Connector = Callable[[], Conn]
 
-EXTERNAL = (("producers.complaints.intake", "JOB"),)
+EXTERNAL = (("producers.complaints.intake", "JOB"),
+            ("producers.ingestion.job", "JOB"))  # ingestion (issue 12): see configured_specs
 
 
 def external_specs() -> list[JobSpec]:
@@ -65,6 +66,9 @@ def configured_specs(settings: ProducerSettings, specs: list[JobSpec]) -> list[J
             spec = task_delivery_recap.make_job(window=settings.task_window)
         elif spec.name == complaint_response.NAME:
             spec = complaint_response.make_job(batch=settings.complaint_batch)
+        elif spec.name == "ingestion":  # --- ingestion (issue 12): its own settings, own conns
+            spec = importlib.import_module("producers.ingestion.job").make_job(
+                settings.outbox.database_url)
         configured.append(spec)
     return configured
 

@@ -196,6 +196,7 @@ def loaders() -> dict[str, Callable[[Recorder], object]]:
     from outbox import config as outbox_config
     from producers import registry
     from producers.config import load_producer_settings
+    from producers.ingestion.settings import load_ingestion_settings
     from views.adapter import configured_naive_time_zone
 
     specs = registry.base_specs()
@@ -212,6 +213,7 @@ def loaders() -> dict[str, Callable[[Recorder], object]]:
         "producers.config": lambda env: load_producer_settings(specs, env=env),
         "gateway.config": lambda env: load_gateway_settings(env),
         "views.adapter": lambda env: configured_naive_time_zone(env),
+        "producers.ingestion.settings": lambda env: load_ingestion_settings(env),
     }
 
 

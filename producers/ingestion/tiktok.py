@@ -1,0 +1,213 @@
+"""TikTok through RapidAPI (``tiktok-api23``): the account's videos of today, commenters.
+
+secUid: ``clients.tiktok_secuid`` else ``GET /api/user/info?uniqueId=<handle>``
+(``userInfo.user.secUid``). Videos: ``GET /api/user/posts?secUid=..&cursor=0&count=35`` (one
+page); the list is the first of ``data.itemList``, ``items``, ``result.videos``, ``videos``.
+When the primary fails **or returns an empty list**: ``GET /user/videos`` with the same
+parameters on the fallback host. Comments: ``GET /api/post/comments?videoId=..&count=50&cursor=n``
+(``data.comments`` or ``comments``, total at ``.total``), the next cursor n+50 while the page is
+not empty and the cursor <= total; usernames from the whole comment tree.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from producers.ingestion.http import ApiError, Params, RapidApi
+from producers.ingestion.parse import as_list, count, dig, epoch, first, handle, text
+from producers.schedule import jakarta
+
+log = logging.getLogger(__name__)
+
+PAGE = 50
+REPLY_KEYS = ("replies", "reply_comment", "reply_comments", "comment_replies", "comments",
+              "children", "items", "sub_comments", "subComments")
+USER_KEYS = ("user", "author", "owner")
+NAME_KEYS = ("unique_id", "uniqueId", "username")
+MAX_DEPTH = 20
+
+
+@dataclass(frozen=True)
+class Video:
+    video_id: str
+    created_at: datetime
+    caption: str | None
+    like_count: int
+    comment_count: int
+
+
+@dataclass
+class VideoFetch:
+    videos: list[Video] = field(default_factory=list)
+    raw_count: int = 0
+    error: str | None = None
+    problems: list[str] = field(default_factory=list)
+    duplicates: bool = False
+    incomplete_items: bool = False
+    sec_uid: str | None = None  # resolved by a lookup (to save into clients.tiktok_secuid)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def video_list(body: Any) -> list[Any] | None:
+    found = first(body, ("data", "itemList"), ("items",), ("result", "videos"), ("videos",))
+    return as_list(found)
+
+
+def map_video(item: Any, today: date, now: datetime) -> Video | str | None:
+    if not isinstance(item, dict):
+        return "item is not an object"
+    vid = text(first(item, ("id",), ("video_id",), ("aweme_id",)))
+    if vid is None or not vid.isdigit():
+        return f"item without a valid id ({repr(vid)[:40]})"
+    created = epoch(first(item, ("createTime",), ("create_time",), ("timestamp",),
+                          ("create_at",)))
+    if created is None:
+        return f"{vid}: createTime missing or not a number"
+    if (created - now).total_seconds() > 300:
+        return f"{vid}: createTime {created.isoformat()} is in the future"
+    if jakarta(created).date() != today:
+        return None
+    return Video(
+        video_id=vid,
+        created_at=created,
+        caption=text(first(item, ("desc",), ("caption",), ("title",))),
+        like_count=count(first(item, ("stats", "diggCount"), ("digg_count",), ("like_count",),
+                               ("stats", "likeCount"))),
+        comment_count=count(first(item, ("stats", "commentCount"), ("comment_count",),
+                                  ("stats", "comments"))),
+    )
+
+
+def commenters(comments: list[Any], bad: list[str]) -> Iterator[str]:
+    """Every ``@handle`` in a comment tree (iterative: a deep or cyclic tree cannot recurse)."""
+    stack: list[tuple[Any, int]] = [(c, 0) for c in comments]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict) or depth > MAX_DEPTH:
+            continue
+        raw = None
+        for key in USER_KEYS:
+            raw = first(node.get(key), *((k,) for k in NAME_KEYS))
+            if raw is not None:
+                break
+        if raw is None:
+            raw = node.get("user_unique_id")
+        if raw is not None:
+            name = handle(raw)
+            if name is not None:
+                yield "@" + name
+            elif len(bad) < 5:
+                bad.append(repr(raw)[:40])
+        for key in REPLY_KEYS:
+            children = as_list(node.get(key))
+            if children:
+                stack.extend((child, depth + 1) for child in children)
+
+
+class TikTok:
+    def __init__(self, api: RapidApi, *, fallback_allowed: Callable[[], bool] = lambda: True,
+                 page_pause: float = 0.0) -> None:
+        self.api = api
+        assert api.settings.tiktok is not None
+        self.primary = api.settings.tiktok
+        self.fallback = api.settings.fallback
+        self.fallback_allowed = fallback_allowed
+        self.page_pause = page_pause
+
+    def sec_uid(self, username: str) -> str | None:
+        body = self.api.get(self.primary, "/api/user/info", {"uniqueId": username})
+        found = text(dig(body, "userInfo", "user", "secUid"))
+        return found or None
+
+    def _primary_posts(self, sec_uid: str) -> list[Any]:
+        params: Params = {"secUid": sec_uid, "cursor": 0, "count": 35}
+        body = self.api.get(self.primary, "/api/user/posts", params)
+        items = video_list(body)
+        if items is None:
+            message = text(first(body, ("message",), ("error",), ("msg",))) or ""
+            raise ApiError(self.primary.host, "/api/user/posts", "unexpected shape",
+                           detail=message[:80])
+        return items
+
+    def videos(self, username: str, sec_uid: str | None, today: date, now: datetime
+               ) -> VideoFetch:
+        result = VideoFetch()
+        items: list[Any] = []
+        try:
+            if not sec_uid:
+                sec_uid = self.sec_uid(username)
+                if sec_uid is None:
+                    raise ApiError(self.primary.host, "/api/user/info", "no secUid",
+                                   detail=username)
+                result.sec_uid = sec_uid
+            try:
+                items = self._primary_posts(sec_uid)
+            except ApiError as exc:
+                stale = exc.status == 400 or "missing required params" in str(exc).lower()
+                if stale and not result.sec_uid:
+                    fresh = self.sec_uid(username)
+                    if fresh is None:
+                        raise
+                    result.sec_uid = sec_uid = fresh
+                    items = self._primary_posts(sec_uid)
+                else:
+                    items = self._fallback(sec_uid, exc)
+            if not items:
+                items = self._fallback(sec_uid, None)
+        except ApiError as exc:
+            result.error = str(exc)
+            return result
+        seen: set[str] = set()
+        for item in items:
+            result.raw_count += 1
+            mapped = map_video(item, today, now)
+            if isinstance(mapped, str):
+                result.problems.append(mapped)
+                result.incomplete_items = True
+            elif mapped is not None:
+                if mapped.video_id in seen:
+                    result.duplicates = True
+                    continue
+                seen.add(mapped.video_id)
+                result.videos.append(mapped)
+        return result
+
+    def _fallback(self, sec_uid: str, error: ApiError | None) -> list[Any]:
+        if self.fallback is None or not self.fallback_allowed():
+            if error is not None:
+                raise error
+            return []
+        log.info("tiktok: %s; trying the fallback host %s",
+                 error or "the primary returned an empty list", self.fallback.host)
+        self.api.fallback_used(self.primary.host)
+        body = self.api.get(self.fallback, "/user/videos",
+                            {"secUid": sec_uid, "cursor": 0, "count": 35})
+        items = video_list(body)
+        if items is None:
+            if error is not None:
+                raise error
+            raise ApiError(self.fallback.host, "/user/videos", "unexpected shape")
+        return items
+
+    def comments(self, video_id: str, max_pages: int, bad: list[str]) -> Iterator[str]:
+        cursor = 0
+        for page in range(max_pages):
+            if page and self.page_pause:
+                time.sleep(self.page_pause)
+            body = self.api.get(self.primary, "/api/post/comments",
+                                {"videoId": video_id, "count": PAGE, "cursor": cursor})
+            found = first(body, ("data", "comments"), ("comments",))
+            items = as_list(found) or []
+            yield from commenters(items, bad)
+            total = count(first(body, ("data", "total"), ("total",)))
+            cursor += PAGE
+            if not items or cursor > total:
+                return
