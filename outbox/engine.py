@@ -284,7 +284,14 @@ def _claim_statement(limit: int, recipient_gap: timedelta) -> sql.Composed:
     gap: sql.Composable = sql.SQL("")
     if recipient_gap > timedelta(0):
         gap = sql.SQL(_q("claim_recipient_gap")).format(gap=sql.Literal(recipient_gap))
-    return sql.SQL(_q("claim")).format(limit=sql.Literal(limit), recipient_gap=gap)
+    return sql.SQL(_q("claim")).format(limit=sql.Literal(limit), recipient_gap=gap,
+                                       recipient_fifo=sql.SQL(_q("recipient_fifo")))
+
+
+@lru_cache(maxsize=1)
+def _next_wake_statement() -> sql.Composed:
+    """``next_wake`` with the claim's per-recipient order (the same ``recipient_fifo``)."""
+    return sql.SQL(_q("next_wake")).format(recipient_fifo=sql.SQL(_q("recipient_fifo")))
 
 
 def claim(
@@ -453,7 +460,8 @@ def next_wake(conn: Conn, session: str,
     claim's own rules (FIFO per recipient, the recipient gap), or a lease runs out; ``None``
     when nothing is waiting. Times are the database's."""
     with conn.cursor() as cur:
-        cur.execute(_q("next_wake"), {"session": session, "recipient_gap": recipient_gap})
+        cur.execute(_next_wake_statement(), {"session": session,
+                                             "recipient_gap": recipient_gap})
         row = cur.fetchone()
     assert row is not None
     return row[0], row[1]

@@ -429,13 +429,29 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
     from outbox.sql import query
 
     for sql, args in (
-        (engine._q("next_wake"), {"session": "main", "recipient_gap": timedelta(minutes=1)}),
+        (engine._next_wake_statement().as_string(conn),
+         {"session": "main", "recipient_gap": timedelta(minutes=1)}),
         (query("gateway", "gateway.sql", "pacing_window"),
          {"session": "main", "per_hour": 60, "per_day": 400}),
     ):
         row = conn.execute("EXPLAIN (FORMAT JSON) " + sql, args).fetchone()
         assert row is not None
         assert '"Node Type": "Seq Scan"' not in json.dumps(row[0]), sql[:60]
+        if "older" in sql:  # next_wake: the claim's FIFO probe, seeking the recipient too
+            [probe] = [node for node in _plan_nodes(row[0]) if node.get("Alias") == "older"]
+            assert probe.get("Index Name") == "wa_outbox_recipient_open_idx"
+            assert "recipient" in probe.get("Index Cond", "")
+
+
+def test_claim_and_next_wake_share_one_fifo_predicate(conn: Conn) -> None:
+    fifo = engine._q("recipient_fifo")
+    assert "older.id < o.id" in fifo
+    for statement in (engine._claim_statement(10, timedelta(0)),
+                      engine._claim_statement(1, timedelta(minutes=1)),
+                      engine._next_wake_statement()):
+        text = statement.as_string(conn)
+        assert text.count(fifo) == 1
+        assert text.count("older.id < o.id") == 1  # written once, nowhere else
 
 
 def test_next_wake_follows_the_claims_rules(conn: Conn) -> None:

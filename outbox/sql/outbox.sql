@@ -28,11 +28,23 @@ SELECT t.ord::int AS ord, c.jid, c.problem
        LATERAL wa_check_message(t.recipient, t.content, t.type) AS c
  ORDER BY t.ord
 
+-- name: recipient_fifo
+-- The per-recipient order, on a pending row ``o``: it waits while an older row of the same
+-- recipient is still open (in flight, due, or waiting for a retry), so each recipient gets its
+-- messages in insertion order with at most one in flight. Rows scheduled for later
+-- (attempts = 0, available_at in the future) do not hold back the rows behind them. One
+-- fragment, written into claim and next_wake ({recipient_fifo}) by outbox/engine.py.
+NOT EXISTS (
+    SELECT 1
+      FROM wa_outbox AS older
+     WHERE older.session_name = o.session_name
+       AND older.recipient COLLATE "C" = o.recipient  -- the index's collation
+       AND older.id < o.id
+       AND older.is_open
+       AND (older.status = 'sending' OR older.available_at <= now() OR older.attempts > 0))
+
 -- name: claim
--- Claim up to {limit} due rows of one session. A row is taken only when no older row of the
--- same recipient is still open (in flight, due, or waiting for a retry), so each recipient gets
--- its messages in insertion order with at most one in flight. Rows scheduled for later
--- (attempts = 0, available_at in the future) do not hold back the rows behind them.
+-- Claim up to {limit} due rows of one session, in the per-recipient order (recipient_fifo).
 -- engine.claim writes the batch size in as a literal ({limit}) and adds claim_recipient_gap
 -- ({recipient_gap}) when a gap is set. Both are settings, fixed for a process; as parameters
 -- they would leave PostgreSQL's generic plan guessing them, so it would plan every claim anew.
@@ -43,14 +55,7 @@ WITH candidate AS (
        AND o.session_name = %(session)s::text
        AND o.status = 'pending'
        AND o.available_at <= now()
-       AND NOT EXISTS (
-           SELECT 1
-             FROM wa_outbox AS older
-            WHERE older.session_name = o.session_name
-              AND older.recipient COLLATE "C" = o.recipient  -- the index's collation
-              AND older.id < o.id
-              AND older.is_open
-              AND (older.status = 'sending' OR older.available_at <= now() OR older.attempts > 0))
+       AND {recipient_fifo}
        {recipient_gap}
      ORDER BY o.priority DESC, o.id
      LIMIT {limit}
@@ -211,8 +216,8 @@ SELECT session_name, status, count(*)::bigint AS messages,
 -- When the loop should look again: the earliest time a pending row of the session may become
 -- claimable (its available_at, pushed back by the recipient gap after that recipient's last
 -- send), or a lease runs out. Rows held back by an older open row of the same recipient (the
--- claim's FIFO rule) are left out: they follow that row, whose own time or settle wakes the
--- loop. Same predicates and indexes as the claim.
+-- claim's FIFO rule, the same recipient_fifo fragment) are left out: they follow that row, whose
+-- own time or settle wakes the loop. Same predicates and indexes as the claim.
 SELECT now() AS now, least(
     (SELECT min(greatest(
                 o.available_at,
@@ -225,15 +230,7 @@ SELECT now() AS now, least(
       WHERE o.is_open
         AND o.session_name = %(session)s::text
         AND o.status = 'pending'
-        AND NOT EXISTS (
-            SELECT 1
-              FROM wa_outbox AS older
-             WHERE older.session_name = o.session_name
-               AND older.recipient COLLATE "C" = o.recipient  -- the index's collation
-               AND older.id < o.id
-               AND older.is_open
-               AND (older.status = 'sending' OR older.available_at <= now()
-                    OR older.attempts > 0))),
+        AND {recipient_fifo}),
     (SELECT min(lease_expires_at)
        FROM wa_outbox
       WHERE is_open AND status = 'sending' AND session_name = %(session)s::text)) AS wake_at
