@@ -28,11 +28,11 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from outbox.engine import Attachment, NewMessage, enqueue_many
+from outbox.engine import Attachment, NewMessage
 from outbox.sql import QueryFile
 from producers import indonesian, xlsx
 from producers.job import JobContext, JobResult, JobSpec
-from producers.recipients import canonical, log_refused
+from producers.recipients import canonical, enqueue_logged
 from producers.schedule import jakarta
 
 log = logging.getLogger(__name__)
@@ -170,15 +170,10 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
                 messages.append(NewMessage(
                     recipient=recipient, content=text, type=kind.name, attachment=attachment,
                     dedupe_key=f"{kind.name}:{period.key}:xlsx:{client_id}:{recipient}"))
-    results = enqueue_many(conn, messages, skip_invalid=True)
-    refused = log_refused(kind.name, messages, results)
-    inserted = sum(r.inserted for r in results)
-    duplicates = sum(r.duplicate for r in results)
-    return JobResult(
-        enqueued=inserted, duplicates=duplicates, skipped=refused,
-        detail=(f"period {period.start.isoformat()}..{period.end.isoformat()}: "
-                f"{len(rows)} view rows, {len(clients)} clients, {documents} documents, "
-                f"{len(admin_messages)} admin copies"))
+    return enqueue_logged(conn, kind.name, messages).job_result(
+        f"period {period.start.isoformat()}..{period.end.isoformat()}: "
+        f"{len(rows)} view rows, {len(clients)} clients, {documents} documents, "
+        f"{len(admin_messages)} admin copies")
 
 
 def make_job(kind: ReportKind, *, attach: bool = True) -> JobSpec:

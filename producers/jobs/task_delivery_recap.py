@@ -29,11 +29,11 @@ from typing import Any
 
 from psycopg.rows import dict_row
 
-from outbox.engine import NewMessage, enqueue_many
+from outbox.engine import NewMessage
 from outbox.sql import QueryFile
 from producers.config import TaskWindow
 from producers.job import JobContext, JobResult, JobSpec
-from producers.recipients import log_refused
+from producers.recipients import enqueue_logged
 from producers.schedule import jakarta
 
 log = logging.getLogger(__name__)
@@ -97,15 +97,11 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
             recipient=recipient, content=row["summary"], type=NAME,
             dedupe_key=dedupe_key(str(row["task_date"]), client_id, recipient,
                                   str(row["task_list_hash"]), str(row["content_hash"]))))
-    results = enqueue_many(conn, messages, skip_invalid=True)
-    remember(conn, [sources[r.index] for r in results if r.inserted])
+    done = enqueue_logged(conn, NAME, messages)
+    remember(conn, [sources[r.index] for r in done.results if r.inserted])
     conn.execute(_q("forget"), {"before": day - timedelta(days=KEEP_DAYS)})
-    refused = log_refused(NAME, messages, results)
-    return JobResult(
-        enqueued=sum(r.inserted for r in results),
-        duplicates=sum(r.duplicate for r in results), skipped=refused,
-        detail=(f"{'hourly' if hourly else 'changes only'}: {len(rows)} rows, "
-                f"{unchanged} unchanged"))
+    return done.job_result(f"{'hourly' if hourly else 'changes only'}: {len(rows)} rows, "
+                           f"{unchanged} unchanged")
 
 
 def make_job(*, window: TaskWindow | None = None) -> JobSpec:
