@@ -16,7 +16,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-SECTIONS = ("engine", "gateway", "reports")
+SECTIONS = ("engine", "gateway", "reports", "ingestion")
 
 
 def main() -> int:

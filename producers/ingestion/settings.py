@@ -62,7 +62,7 @@ class IngestionSettings:
     retry_base: float = 0.5  # seconds, doubled per retry (a Retry-After wins)
     retry_after_max: float = 60.0
     client_concurrency: int = 8  # clients fetched in parallel
-    post_concurrency: int = 6  # likes/comments pages of one client's posts in parallel
+    post_concurrency: int = 12  # likes/comments of posts fetched in parallel (all clients)
     run_budget: timedelta = timedelta(minutes=28)
     like_max_pages: int = 20
     comment_max_pages: int = 40
