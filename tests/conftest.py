@@ -22,7 +22,8 @@ from tests.dev import REPO_ROOT, devdb
 
 # Settings of the process under test must come from the tests, never from the caller's shell.
 for _name in list(os.environ):
-    if _name.startswith(("OUTBOX_", "GATEWAY_", "PRODUCERS_", "WA_")) or _name.endswith("_CRON"):
+    if _name.startswith(("OUTBOX_", "GATEWAY_", "PRODUCERS_", "WA_", "RAPIDAPI_", "INGESTION_",
+                         "CICERO_")) or _name.endswith("_CRON"):
         del os.environ[_name]
 
 
