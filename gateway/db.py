@@ -67,21 +67,6 @@ def pause_state(conn: Conn, session: str) -> PauseState | None:
     return None if row is None else PauseState(*row)
 
 
-@dataclass(frozen=True)
-class PacingWindow:
-    now: datetime
-    last_sent_at: datetime | None
-    hour_free_at: datetime | None
-    day_free_at: datetime | None
-
-
-def pacing_window(conn: Conn, session: str, per_hour: int, per_day: int) -> PacingWindow:
-    row = _row(conn, "pacing_window", {"session": session, "per_hour": per_hour,
-                                       "per_day": per_day})
-    assert row is not None
-    return PacingWindow(*row)
-
-
 def store_inbound(conn: Conn, session: str, messages: list[Inbound]) -> int:
     with conn.transaction(), conn.cursor() as cur:
         cur.execute(_q("store_inbound"), {

@@ -1,10 +1,10 @@
 """The transport port: what a send returns, how it fails, and the check a row passes first.
 
 A transport sends one claimed row. It raises :class:`SendError` (or any exception carrying
-whatsmeow's error text); :func:`classify` turns the text into a :class:`Failure` class, which
-decides what the gateway does with the row. Both the fake transports (gateway/transport.py) and
-the neonize one (gateway/wa.py) build on this module; wa.py never imports transport.py, whose
-:func:`~gateway.transport.make_transport` picks one of them.
+whatsmeow's error text); :func:`classify` turns the text into a :class:`Failure` class, from
+which :func:`gateway.outcome.decide` decides what becomes of the row. Both the fake transports
+(gateway/transport.py) and the neonize one (gateway/wa.py) build on this module; wa.py never
+imports transport.py, whose :func:`~gateway.transport.make_transport` picks one of them.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from gateway import db as gwdb
-from gateway.service import Pacer
+from gateway.pacing import Pacer
 from outbox import engine
 from outbox.exitcodes import ExitCode
 from tests.gateway_helpers import (
@@ -318,12 +318,12 @@ def test_pacing_gap_holds_across_a_restart(db_url: str, conn: Conn) -> None:
     conn.execute("UPDATE wa_outbox SET status = 'sent', sent_at = now() - interval '2 seconds'")
     pacing = settings_for(db_url, None, WA_PACING="on", WA_SEND_GAP_MIN_SECONDS="8",
                           WA_SEND_GAP_MAX_SECONDS="8").pacing
-    seconds, reason = Pacer(pacing).delay(conn, "main")
+    seconds, reason = Pacer(pacing, "main").delay(conn)
     assert reason == "gap"
     assert 4.0 < seconds <= 6.0  # 8 s gap, 2 s of it already gone
     daily = settings_for(db_url, None, WA_PACING="on", WA_SEND_GAP_MIN_SECONDS="0",
                          WA_SEND_GAP_MAX_SECONDS="0", WA_MAX_PER_DAY="1").pacing
-    seconds, reason = Pacer(daily).delay(conn, "main")
+    seconds, reason = Pacer(daily, "main").delay(conn)
     assert reason == "daily cap"
     assert timedelta(seconds=seconds) > timedelta(hours=23, minutes=59)
 

@@ -1,0 +1,163 @@
+"""The sending loop: one turn after another until a stop is requested.
+
+Each turn: housekeeping (expired leases, heartbeat, once a second), then nothing while the
+session is not connected or is paused (:mod:`gateway.session`), then pacing
+(:mod:`gateway.pacing`), then a claim (one row with pacing on, a batch with pacing off), the
+sends outside any transaction, and what each outcome does to its row (:mod:`gateway.outcome`,
+carried out by :mod:`gateway.settle`). Between turns the loop sleeps on the LISTEN socket (NOTIFY
+wakes it in milliseconds), a self-pipe (signals and session state changes) and a timer: the next
+``available_at`` (pushed back by the per-recipient gap), the next expiring lease, and the
+``WA_GATEWAY_POLL_CRON`` poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from gateway.config import GatewaySettings, next_poll
+from gateway.outcome import decide
+from gateway.pacing import Pacer
+from gateway.sending import SendError, SendResult, Transport, validate
+from gateway.session import Session
+from gateway.settle import Settlements
+from outbox import engine
+from outbox.engine import ClaimedMessage, Conn, ExpiredLeasePolicy
+from outbox.exitcodes import ExitCode
+from outbox.lifecycle import StopFlag
+from outbox.logs import mask_phone
+from outbox.notify import NotifyWaiter
+
+log = logging.getLogger(__name__)
+
+_HOUSEKEEPING_SECONDS = 1.0
+
+
+class SendLoop:
+    def __init__(self, settings: GatewaySettings, conn: Conn, transport: Transport,
+                 session: Session, pacer: Pacer, settle: Settlements, waiter: NotifyWaiter,
+                 stop: StopFlag, *, once: bool = False) -> None:
+        self.settings = settings
+        self.conn = conn
+        self.transport = transport
+        self.session = session
+        self.pacer = pacer
+        self.settle = settle
+        self.waiter = waiter
+        self.stop = stop
+        self.once = once
+        self.policy = ExpiredLeasePolicy(settings.outbox.expired_lease_policy)
+        self._last_housekeeping = 0.0
+        # The fake transports record each send themselves (a log line, a JSON line).
+        self._send_log_level = logging.INFO if transport.name == "neonize" else logging.DEBUG
+
+    def run(self) -> ExitCode:
+        conn, waiter, heartbeat = self.conn, self.waiter, self.settings.heartbeat.total_seconds()
+        while not self.stop.is_set():
+            self._housekeeping()
+            if not self.session.ready(conn):
+                limit = self.settings.ready_timeout.total_seconds()
+                if self.once and self.session.not_ready_for() > limit:
+                    log.error("the WhatsApp session is not connected after %.0f s; nothing sent "
+                              "(pair it first with `make run-gateway`)", limit)
+                    return ExitCode.CRASHED
+                self.settle.flush()
+                waiter.wait(1.0)
+                continue
+            paused = self.session.paused(conn)
+            if paused is not None and paused.paused_until is not None:
+                if self.once:
+                    log.warning("session paused until %s (%s): nothing more sent",
+                                paused.paused_until.isoformat(), paused.reason)
+                    return ExitCode.OK
+                remaining = (paused.paused_until - paused.now).total_seconds()
+                self.settle.flush()
+                waiter.wait(min(remaining, heartbeat))
+                self.session.recheck_pause()
+                continue
+            seconds, reason = self.pacer.delay(conn)
+            if seconds > 0:
+                if self.once and reason != "gap":
+                    log.warning("pacing: %s reached; nothing more sent now", reason)
+                    return ExitCode.OK
+                log.debug("pacing: waiting %.1f s (%s)", seconds, reason)
+                waiter.wait(min(seconds, heartbeat))
+                continue
+            batch = self.pacer.claim(conn, worker=self.settings.worker_id,
+                                     lease=self.settings.outbox.lease)
+            if not batch:
+                if self.settle.busy():
+                    self.settle.wait()  # unsettled rows hold their recipients' next rows
+                    continue
+                if self.once:
+                    return ExitCode.OK
+                self._idle_wait()
+                continue
+            self._send_batch(batch)
+        return ExitCode.OK
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._last_housekeeping < _HOUSEKEEPING_SECONDS:
+            return
+        self._last_housekeeping = now
+        # also while busy sending: if the LISTEN connection, which holds the session lock, is
+        # gone, this raises and the process exits (1) instead of running on without it
+        self.waiter.drain()
+        engine.release_expired(self.conn, policy=self.policy, session=self.session.name)
+        self.session.heartbeat(self.conn)
+
+    def _idle_wait(self) -> None:
+        if self.waiter.drain():
+            return  # a NOTIFY came in while we were busy: claim again at once
+        now, wake_at = self.pacer.next_wake(self.conn)
+        timeout = (next_poll(self.settings.poll_cron, now) - now).total_seconds()
+        if wake_at is not None:
+            due = (wake_at - now).total_seconds()
+            timeout = min(timeout, due + 0.005 if due > 0 else 0.5)
+        timeout = min(timeout, self.settings.heartbeat.total_seconds())
+        self.waiter.wait(timeout)
+
+    def _send_batch(self, batch: list[ClaimedMessage]) -> None:
+        for index, msg in enumerate(batch):
+            if self.stop.is_set():
+                self._give_back(batch[index:])
+                break
+            if self._process(msg):  # halted: the session is throttled or not connected
+                if index + 1 < len(batch):
+                    self._give_back(batch[index + 1:])
+                break
+        # A full batch (bulk drain): its settle is committed while the next batch is claimed
+        # and sent. A partial one drained what was due: settle now, one thread hop fewer.
+        self.settle.flush(wait=len(batch) < self.settings.claim_batch)
+
+    def _give_back(self, rows: list[ClaimedMessage]) -> None:
+        self.settle.release(rows)
+        log.info("released %d claimed row(s) unsent", len(rows))
+
+    def _process(self, msg: ClaimedMessage) -> bool:
+        """Send one row and settle what came of it; ``True`` halts the rest of the batch."""
+        if self.policy is ExpiredLeasePolicy.HOLD and not engine.mark_started(self.conn, msg):
+            log.warning("lease lost before the send; skipped", extra={"outbox_id": msg.id})
+            return False
+        result: SendResult | BaseException
+        try:
+            validate(msg)
+            result = self.transport.send(msg)
+        except Exception as exc:
+            if not isinstance(exc, SendError):
+                log.error("unexpected error sending row %d: %s", msg.id,
+                          f"{type(exc).__name__}: {exc}", exc_info=exc,
+                          extra={"outbox_id": msg.id})
+            result = exc
+        else:
+            log.log(self._send_log_level, "sent %s to %s", msg.type, mask_phone(msg.recipient),
+                    extra={"outbox_id": msg.id, "wa_message_id": result.wa_message_id,
+                           "attempt": msg.attempts})
+        action = decide(msg, result, policy=self.policy,
+                        rate_limit_pause=self.settings.rate_limit_pause)
+        self.settle.apply(msg, action)
+        if isinstance(result, SendResult) and self.pacer.enabled:
+            self.settle.flush()
+            self.pacer.sent()
+        return action.halts_batch

@@ -1,0 +1,85 @@
+"""All of the gateway's pacing in one place, every rule derived from ``sent_at`` in the database
+(so a restart does not reset any of it):
+
+* a random gap (``WA_SEND_GAP_MIN/MAX_SECONDS``) after the session's last send, drawn once per
+  send (a restart draws a new one, never below the minimum);
+* the hourly and daily (rolling 24 h) budgets (``WA_MAX_PER_HOUR``, ``WA_MAX_PER_DAY``);
+* the per-recipient gap (``WA_RECIPIENT_GAP_SECONDS``), which the claim itself applies (the
+  engine writes it into the claim, ``claim_recipient_gap``) and :meth:`Pacer.next_wake` waits for;
+* the claim size: one row at a time with pacing on, ``WA_CLAIM_BATCH`` with it off.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gateway.config import Pacing
+from outbox import engine
+from outbox.engine import ClaimedMessage, Conn
+from outbox.sql import QueryFile
+
+_q = QueryFile("gateway", "gateway.sql")
+
+
+@dataclass(frozen=True)
+class PacingWindow:
+    now: datetime
+    last_sent_at: datetime | None
+    hour_free_at: datetime | None
+    day_free_at: datetime | None
+
+
+def pacing_window(conn: Conn, session: str, per_hour: int, per_day: int) -> PacingWindow:
+    """The session's last send and when the hourly and daily budgets free a slot again."""
+    with conn.cursor() as cur:
+        cur.execute(_q("pacing_window"), {"session": session, "per_hour": per_hour,
+                                          "per_day": per_day})
+        row = cur.fetchone()
+    assert row is not None
+    return PacingWindow(*row)
+
+
+class Pacer:
+    def __init__(self, pacing: Pacing, session: str, *, claim_batch: int = 1,
+                 rng: random.Random | None = None) -> None:
+        self.pacing = pacing
+        self.session = session
+        self.rng = rng or random.Random()
+        self.claim_size = 1 if pacing.enabled else claim_batch
+        self.gap = self._draw()
+
+    @property
+    def enabled(self) -> bool:
+        return self.pacing.enabled
+
+    def _draw(self) -> timedelta:
+        low = self.pacing.gap_min.total_seconds()
+        high = self.pacing.gap_max.total_seconds()
+        return timedelta(seconds=self.rng.uniform(low, high))
+
+    def delay(self, conn: Conn) -> tuple[float, str]:
+        """Seconds to wait before the next send, and why (``ok``, ``gap``, ``hourly cap``...)."""
+        if not self.pacing.enabled:
+            return 0.0, "ok"
+        w = pacing_window(conn, self.session, self.pacing.max_per_hour, self.pacing.max_per_day)
+        ready, reason = w.now, "ok"
+        for at, why in ((w.last_sent_at + self.gap if w.last_sent_at else None, "gap"),
+                        (w.hour_free_at, "hourly cap"), (w.day_free_at, "daily cap")):
+            if at is not None and at > ready:
+                ready, reason = at, why
+        return (ready - w.now).total_seconds(), reason
+
+    def sent(self) -> None:
+        """A send was settled: draw the gap before the next one."""
+        self.gap = self._draw()
+
+    def claim(self, conn: Conn, *, worker: str, lease: timedelta) -> list[ClaimedMessage]:
+        """Lease the next rows under the pacing rules (claim size, recipient gap)."""
+        return engine.claim(conn, session=self.session, worker=worker, limit=self.claim_size,
+                            lease=lease, recipient_gap=self.pacing.recipient_gap)
+
+    def next_wake(self, conn: Conn) -> tuple[datetime, datetime | None]:
+        """``(now, wake_at)``: when a row may become claimable under the same rules."""
+        return engine.next_wake(conn, self.session, self.pacing.recipient_gap)
