@@ -159,19 +159,35 @@ class Sink:
         level = (logging.INFO if change.state in ("starting", "connected", "pairing")
                  and not change.alert else logging.WARNING)
         log.log(level, "session %s: %s (%s)", session, change.state, change.detail or "")
-        db.set_state(conn, session, change.state, change.detail)
-        if change.jid:
-            db.set_jid(conn, session, change.jid)
-        available_at = None
-        if change.pause_until is not None:
-            available_at = db.pause(conn, session,
-                                    change.pause_until - datetime.now(UTC),
-                                    change.detail or change.state)
-        if change.alert:
-            text = change.detail or change.state
+        # One transaction: whoever sees the new state (an operator, a monitor, the test suite)
+        # also sees its pause and its admin alert, and a crash between them cannot record the
+        # state but lose the alert (a restart would not raise it again).
+        with conn.transaction():
+            db.set_state(conn, session, change.state, change.detail)
             if change.jid:
-                text = text.replace(change.jid, mask_phone(change.jid))
-            alert(conn, self.settings, change.alert, text, available_at=available_at)
+                db.set_jid(conn, session, change.jid)
+            available_at = None
+            if change.pause_until is not None:
+                available_at = db.pause(conn, session,
+                                        change.pause_until - datetime.now(UTC),
+                                        change.detail or change.state)
+            if change.alert:
+                text = change.detail or change.state
+                if change.jid:
+                    text = text.replace(change.jid, mask_phone(change.jid))
+                self._alert(conn, change.alert, text, available_at)
         if self.on_state is not None:
             self.on_state(change)
         self.events.wake()
+
+    def _alert(self, conn: psycopg.Connection[Any], kind: str, text: str,
+               available_at: datetime | None) -> None:
+        """The alert in a savepoint: should the database refuse it, the state change it belongs
+        to is still recorded (the alert is in the log either way)."""
+        try:
+            with conn.transaction():
+                alert(conn, self.settings, kind, text, available_at=available_at)
+        except (psycopg.OperationalError, psycopg.InterfaceError):
+            raise  # the connection is gone: the whole change is tried again
+        except psycopg.Error:
+            log.exception("event sink: the %s alert could not be enqueued", kind)

@@ -315,6 +315,24 @@ def test_connection_lifecycle_events_update_the_session(transport: NeonizeTransp
     assert kinds == ["logged_out", "stream_replaced"]
 
 
+def test_a_state_change_and_its_alert_commit_together(transport: NeonizeTransport, sink: Sink,
+                                                      conn: Conn, other_conn: Conn) -> None:
+    # Another transaction holds back inserts into wa_outbox: the alert's INSERT waits, and the
+    # state change written before it in the same transaction must not show meanwhile.
+    with other_conn.transaction():
+        other_conn.execute("LOCK TABLE wa_outbox IN SHARE MODE")
+        dispatch(transport._client, N.StreamReplaced())
+        assert wait_for(lambda: conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND application_name LIKE 'wa-gateway-sink:%'").fetchone() == (1,), 5)
+        assert conn.execute("SELECT state FROM wa_session WHERE name = 'main'").fetchone() \
+            != ("replaced",)
+    assert wait_for(lambda: conn.execute(
+        "SELECT state FROM wa_session WHERE name = 'main'").fetchone() == ("replaced",), 5)
+    assert conn.execute("SELECT count(*) FROM wa_outbox WHERE type = 'admin_alert' "
+                        "AND dedupe_key LIKE 'wa-alert:main:stream_replaced:%'").fetchone() == (1,)
+
+
 def test_qr_code_is_printed_and_the_session_waits_for_pairing(
         transport: NeonizeTransport, sink: Sink, conn: Conn,
         capsys: pytest.CaptureFixture[str]) -> None:
