@@ -11,7 +11,7 @@ import psycopg
 from openpyxl import load_workbook
 
 from tests.dev import demo
-from tests.test_producers_reports import seed
+from tests.test_producers_reports import GROUP_BATU, seed
 
 
 def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connection[Any],
@@ -49,3 +49,26 @@ def test_a_gateway_that_cannot_run_is_reported(tmp_path: Path) -> None:
     ok, detail = demo.run_gateway("postgresql://nobody@127.0.0.1:1/none", tmp_path, {})
     assert not ok
     assert "python -m gateway --once exited with" in detail
+
+
+def test_the_day_s_posts_are_fetched_from_the_standin(db_url: str,
+                                                     conn: psycopg.Connection[Any]) -> None:
+    """make demo's fetch: the stand-in serves the simulated day's posts, the ingestion job
+    stores them, and the task list of the afternoon lists them."""
+    seed(conn)  # BATU (org: ANDI, BUDI, CICI; accounts polresbatu) and DITBINMAS
+    day = date(2026, 11, 24)
+    data = demo.standin_data(db_url, day, seed=3)
+    assert len(data.ig["polresbatu"]) == 3 and len(data.tt["polresbatu"]) == 2
+    likers = {h for post in data.ig["polresbatu"] for h in post.likes}  # type: ignore[union-attr]
+    assert likers <= {"andi", "budi"}  # BATU's personnel with an Instagram handle
+    outcomes = demo.fetch_and_simulate_day(db_url, day, {}, seed=3)
+    fetched = [o for o in outcomes if o.job == "ingestion"]
+    assert [o.status for o in fetched] == ["done"] * 3
+    codes = {p.code for p in data.ig["polresbatu"]}
+    stored = {r[0] for r in conn.execute(
+        "SELECT shortcode FROM cicero_insta_posts() WHERE report_date = %s", (day,))}
+    assert codes <= stored
+    task_list = conn.execute(
+        "SELECT content FROM wa_outbox WHERE type = 'task_delivery_recap' AND recipient = %s "
+        "AND dedupe_key LIKE %s ORDER BY id DESC LIMIT 1", (GROUP_BATU, f"%{day}%")).fetchone()
+    assert task_list is not None and all(code in task_list[0] for code in codes)

@@ -2,8 +2,10 @@
 
 1. a PostgreSQL: the embedded one (database ``cicero_demo``, recreated each run) unless
    ``DATABASE_URL`` is set (then that database is used as is and must hold no Cicero clients);
-2. the migrations, then the sample data (``tests.dev.sample_data.generate``) for the month
-   before the simulated day and the day itself;
+2. the migrations, then the sample data (``tests.dev.sample_data.generate``) for the days
+   before the simulated day; the day's own posts, likes and comments are served by the RapidAPI
+   stand-in (``tests.dev.rapidapi_standin``, a real HTTP server on 127.0.0.1) and fetched by
+   the ingestion job at its slots;
 3. the scheduler over the simulated day (default Monday 8 June 2026, so the daily and weekly
    reports run at 07:00; ``--day 2026-06-01`` adds the monthly): its clock is injected and
    moved from slot to slot, each
@@ -43,7 +45,7 @@ from producers import registry
 from producers.config import producer_settings
 from producers.schedule import JAKARTA, Cron
 from producers.scheduler import Scheduler, connect_producer
-from tests.dev import REPO_ROOT, devdb, sample_data
+from tests.dev import REPO_ROOT, devdb, rapidapi_standin, sample_data
 
 log = logging.getLogger("tests.dev.demo")
 
@@ -83,17 +85,51 @@ def database(env: dict[str, str]) -> str:
 
 
 def load_sample_data(url: str, day: date, provinces: int, seed: int) -> str:
+    """Cicero data up to the day BEFORE the simulated day: the day's own posts, likes and
+    comments are fetched during the simulated day by the ingestion job (from the stand-in)."""
     start = day - timedelta(days=day.weekday() + 7)  # the previous week's Monday
     if day.day == 1:  # the monthly report reads the previous month
         start = min(start, (day - timedelta(days=1)).replace(day=1))
-    days = (day - start).days + 1
+    days = (day - start).days
     with psycopg.connect(url, autocommit=True) as conn:
         clients = conn.execute("SELECT count(*) FROM clients").fetchone()
         if clients is not None and clients[0]:
             raise SystemExit("demo: the database already holds Cicero clients; point "
                              "DATABASE_URL at an empty database (or unset it)")
         result = sample_data.generate(conn, provinces=provinces, start=start, days=days, seed=seed)
-    return f"{start.isoformat()} .. {day.isoformat()} ({days} days): {result}"
+    last = day - timedelta(days=1)
+    return f"{start.isoformat()} .. {last.isoformat()} ({days} days): {result}"
+
+
+def standin_data(url: str, day: date, seed: int) -> rapidapi_standin.Data:
+    """What the RapidAPI stand-in serves for the simulated day: every active client's
+    Instagram and TikTok accounts with the day's posts, liked / commented by about 80 % of the
+    client's personnel (a directorate's posts by the whole province)."""
+    with psycopg.connect(url) as conn:
+        clients = conn.execute(
+            "SELECT client_id, lower(client_type), client_insta, client_tiktok FROM clients "
+            "WHERE client_status ORDER BY client_id").fetchall()
+        people = conn.execute(
+            'SELECT client_id, insta, tiktok FROM "user" WHERE status').fetchall()
+    ig_of: dict[str, list[str]] = {}
+    tt_of: dict[str, list[str]] = {}
+    for cid, insta, tiktok in people:
+        if insta:
+            ig_of.setdefault(cid, []).append(insta.strip().lstrip("@").lower())
+        if tiktok:
+            tt_of.setdefault(cid, []).append(tiktok.strip().lstrip("@").lower())
+    everyone_ig = [h for hs in ig_of.values() for h in hs]
+    everyone_tt = [h for hs in tt_of.values() for h in hs]
+    accounts = {cid: (insta, tiktok) for cid, _type, insta, tiktok in clients}
+    ig_handles = {cid: everyone_ig if kind == "direktorat" else ig_of.get(cid, [])
+                  for cid, kind, _i, _t in clients}
+    tt_handles = {cid: everyone_tt if kind == "direktorat" else tt_of.get(cid, [])
+                  for cid, kind, _i, _t in clients}
+    midnight = datetime.combine(day, datetime.min.time(), JAKARTA)
+    ig = rapidapi_standin.sample(accounts, ig_handles, midnight, posts=3, videos=0, seed=seed)
+    tt = rapidapi_standin.sample({c: (None, t) for c, (_i, t) in accounts.items()}, tt_handles,
+                                 midnight, posts=0, videos=2, seed=seed)
+    return rapidapi_standin.Data(ig=ig.ig, tt=tt.tt, sec_uids=tt.sec_uids)
 
 
 def add_complaints(url: str, day: date) -> None:
@@ -136,6 +172,29 @@ def simulate_day(url: str, day: date, env: dict[str, str]) -> list[Any]:
             outcomes.extend(scheduler.tick(moment))
     finally:
         scheduler.close()
+    return outcomes
+
+
+def fetch_and_simulate_day(url: str, day: date, env: dict[str, str], seed: int) -> list[Any]:
+    """The simulated day with the RapidAPI stand-in (a real HTTP server on 127.0.0.1) serving
+    the day's posts: the ingestion job fetches them at a few of its slots (after the posts'
+    upload times; the demo keeps the day short), the task lists and complaints then see them."""
+    with rapidapi_standin.StandIn(standin_data(url, day, seed)) as standin:
+        fetch_env = {**standin.env(),
+                     "INGESTION_CRON": env.get("INGESTION_CRON", "30 9,12,15 * * *")}
+        saved = {name: os.environ.get(name) for name in fetch_env}
+        os.environ.update(fetch_env)  # the ingestion job reads its own settings
+        say(f"RapidAPI stand-in on {standin.url}: the day's posts are fetched by the "
+            f"ingestion job ({fetch_env['INGESTION_CRON']})")
+        try:
+            outcomes = simulate_day(url, day, {**env, **fetch_env})
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        say(f"stand-in answered {sum(standin.calls.values())} API calls")
     return outcomes
 
 
@@ -233,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_complaints(url, args.day)
     t0 = time.perf_counter()
     try:
-        outcomes = simulate_day(url, args.day, env)
+        outcomes = fetch_and_simulate_day(url, args.day, env, args.seed)
     except ConfigError as exc:
         say(f"demo: {exc}")
         return 2
