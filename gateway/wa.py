@@ -197,6 +197,12 @@ def translate_connect_failure(ev: Any) -> list[Event]:
     return [StateChange("disconnected", detail, alert="connect_failure")]
 
 
+def translate_connected(jid: str | None) -> list[Event]:
+    """Connected and logged in; ``jid`` is the paired account (recorded in ``wa_session.jid``,
+    where the complaint intake finds the gateway's own number)."""
+    return [StateChange("connected", "connected and logged in", jid=jid or None)]
+
+
 def translate_pair(ev: Any) -> list[Event]:
     if int(ev.Status) == 2 and not ev.Error:  # PairStatus.SUCCESS
         jid = jid_text(ev.ID)
@@ -232,6 +238,10 @@ class NeonizeTransport:
         self._replaced = False
         self._threads: list[threading.Thread] = []
         self._generation = 0
+        # The client whose connect() registers it in neonize's Go client map: only that one may
+        # be asked for its own JID (GetMe dereferences the map entry; for a client not in the
+        # map it panics and the Go runtime ends the process).
+        self._registered: Any = None
         self._connected = False
 
     # ------------------------------------------------------------------ client and handlers
@@ -278,10 +288,11 @@ class NeonizeTransport:
         self.events.put(QrCode(code.decode(errors="replace")))
 
     @_safe
-    def _on_connected(self, _client: Any, _ev: Any) -> None:
+    def _on_connected(self, client: Any, _ev: Any) -> None:
         self._connected = True
         self._last_qr = None
-        self.events.put(StateChange("connected", "connected and logged in"))
+        # the account's JID is asked of Go on the sink thread, never on Go's event goroutine
+        self.events.put(Raw(lambda: translate_connected(self.own_jid(client))))
 
     @_safe
     def _on_disconnected(self, _client: Any, _ev: Any) -> None:
@@ -361,7 +372,7 @@ class NeonizeTransport:
                 if self._stopping.is_set():
                     return
                 self._connected = False
-                self._client = self.new_client()
+                self._client = self._registered = self.new_client()
                 self._last_qr = None
                 self._pair_requested = False
             self.events.put(StateChange("starting", "connecting to WhatsApp"))
@@ -412,6 +423,7 @@ class NeonizeTransport:
                 log.warning("the QR code was not scanned in time; starting a new pairing")
                 self._last_qr = None
                 self.events.put(StateChange("pairing", "QR timeout: a new QR code follows"))
+                self._registered = None
                 client.stop()  # connect() returns and the connect loop creates a new client
                 return
             phone = self.settings.pair_phone
@@ -445,12 +457,27 @@ class NeonizeTransport:
                 raise classify(exc) from exc
         return SendResult(str(response.ID) or None, None)
 
+    def own_jid(self, client: Any) -> str | None:
+        """The JID of the account ``client`` is logged in as (``user@s.whatsapp.net``), or
+        ``None`` when it cannot be asked: not the live client, or stopping. Holds the lock like a
+        send, so no stop or new client registration runs meanwhile."""
+        with self._lock:
+            if client is not self._registered or self._stopping.is_set():
+                return None
+            try:
+                me = client.get_me()
+            except Exception:
+                log.exception("cannot read the paired account's JID")
+                return None
+        return (jid_text(me.JID) or None) if me.HasField("JID") else None
+
     def flush(self) -> None:
         return None
 
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
+            self._registered = None
             if self._client is not None:
                 try:
                     self._client.stop()

@@ -78,6 +78,11 @@ class FakeGo:
                                     FileSHA256=b"s" * 32, FileLength=size)
         return bytes(N.UploadReturnFunction(UploadResponse=response).SerializePartialToString())
 
+    def GetMe(self, _uuid: bytes) -> bytes:
+        # the logged-in device: the account's number with a device part
+        jid = N.JID(User="6281290000001", Server="s.whatsapp.net", Device=12, RawAgent=0)
+        return bytes(N.Device(JID=jid, PushName="Cicero Gateway").SerializePartialToString())
+
     def IsConnected(self, _uuid: bytes) -> bool:
         return True
 
@@ -303,6 +308,9 @@ def test_connection_lifecycle_events_update_the_session(transport: NeonizeTransp
     assert wait_for(lambda: state()[0] == "connected", 5)
     assert client.connected  # neonize's decoder saw it too
     assert transport.ready()
+    # this client never went through connect(): Go does not know it, so it is not asked for
+    # its account (GetMe would end the process)
+    assert conn.execute("SELECT jid FROM wa_session WHERE name = 'main'").fetchone() == (None,)
     dispatch(client, N.LoggedOut(OnConnect=False, Reason=N.LOGGED_OUT))
     assert wait_for(lambda: state()[0] == "logged_out", 5)
     assert not transport.ready()
@@ -313,6 +321,18 @@ def test_connection_lifecycle_events_update_the_session(transport: NeonizeTransp
         "SELECT split_part(dedupe_key, ':', 3) FROM wa_outbox WHERE type = 'admin_alert' "
         "ORDER BY id").fetchall()]
     assert kinds == ["logged_out", "stream_replaced"]
+
+
+def test_the_paired_account_is_recorded_when_the_session_connects(
+        transport: NeonizeTransport, sink: Sink, conn: Conn) -> None:
+    transport._client._NewClient__client = FakeGo()
+    transport._registered = transport._client  # what connect() does
+    dispatch(transport._client, N.Connected(status=True))
+    assert wait_for(lambda: conn.execute(
+        "SELECT state, jid FROM wa_session WHERE name = 'main'").fetchone()
+        == ("connected", "6281290000001@s.whatsapp.net"), 5)  # the device part dropped
+    transport.stop()
+    assert transport.own_jid(transport._client) is None  # never asked once stopping
 
 
 def test_a_state_change_and_its_alert_commit_together(transport: NeonizeTransport, sink: Sink,
