@@ -467,6 +467,14 @@ def next_wake(conn: Conn, session: str,
     return row[0], row[1]
 
 
+def paired_jids(conn: Conn) -> frozenset[str]:
+    """The canonical JIDs (``628...@s.whatsapp.net``) of the WhatsApp accounts the gateway
+    sessions are paired with, as the gateways recorded them in ``wa_session.jid``."""
+    with conn.cursor() as cur:
+        cur.execute(_q("paired_jids"))
+        return frozenset(row[0] for row in cur.fetchall())
+
+
 def register_session(conn: Conn, name: str) -> bool:
     """Record a gateway session; the first one becomes the default. Returns ``is_default``."""
     with conn.transaction(), conn.cursor() as cur:

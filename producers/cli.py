@@ -100,8 +100,7 @@ def _dispatch(args: argparse.Namespace, settings: ProducerSettings, specs: list[
         return _run_one(args, settings, specs, connector, clock)
     if args.command == "jobs":
         return _list_jobs(settings, specs, connector, clock)
-    scheduler = Scheduler(connector, jobs, clock=clock, admin_whatsapp=settings.admin_whatsapp,
-                          gateway_whatsapp=settings.gateway_whatsapp)
+    scheduler = Scheduler(connector, jobs, clock=clock, admin_whatsapp=settings.admin_whatsapp)
     if args.once:
         outcomes = scheduler.start()
         scheduler.close()
@@ -138,8 +137,7 @@ def _run_one(args: argparse.Namespace, settings: ProducerSettings, specs: list[J
                     spec.name, cron.expression)
     with connector() as conn:
         outcome = run_slot(conn, spec, slot, now=now, admin_whatsapp=settings.admin_whatsapp,
-                           gateway_whatsapp=settings.gateway_whatsapp, trigger="manual",
-                           rerun_failed=True)
+                           trigger="manual", rerun_failed=True)
     if outcome.status == "taken":
         print(f"{spec.name} {slot.isoformat()}: already done (nothing run)")
         return ExitCode.NOTHING

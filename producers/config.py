@@ -6,12 +6,16 @@ Per job (``<JOB>`` = the job name upper-cased, e.g. ``DAILY_REPORT``):
   switch the job off. An invalid value stops the process at start, naming the job.
 - ``<JOB>_GRACE_MINUTES``: how late a missed slot may still run (on start or after a stall).
 
-Global: ``ADMIN_WHATSAPP`` and ``GATEWAY_WHATSAPP_ADMIN`` (lists split on ``,`` ``;`` or
-whitespace; kept as given, checked when enqueued), the task-delivery notification window
-``TASK_DELIVERY_WINDOW`` (``06:00-17:59``) and its mandatory slots ``TASK_DELIVERY_MANDATORY``
-(``17:00``), ``COMPLAINT_RESPONSE_BATCH`` (50), ``PRODUCERS_MAX_SLEEP_SECONDS`` (60) and the
-outbox settings (``DATABASE_URL``, ``LOG_LEVEL``, ``LOG_FORMAT``...). Every problem is collected
-and reported together (:class:`outbox.errors.ConfigError`; the CLI exits with code 2).
+Global: ``ADMIN_WHATSAPP`` (a list split on ``,`` ``;`` or whitespace; kept as given, checked
+when enqueued), the task-delivery notification window ``TASK_DELIVERY_WINDOW``
+(``06:00-17:59``) and its mandatory slots ``TASK_DELIVERY_MANDATORY`` (``17:00``),
+``COMPLAINT_RESPONSE_BATCH`` (50), ``PRODUCERS_MAX_SLEEP_SECONDS`` (60) and the outbox settings
+(``DATABASE_URL``, ``LOG_LEVEL``, ``LOG_FORMAT``...). Every problem is collected and reported
+together (:class:`outbox.errors.ConfigError`; the CLI exits with code 2).
+
+``GATEWAY_WHATSAPP_ADMIN`` is not read here: it names admins who receive the gateway's alerts
+(gateway/config.py). The gateway's own number, which the complaint intake ignores, comes from
+the paired sessions (``wa_session.jid``).
 """
 
 from __future__ import annotations
@@ -61,7 +65,6 @@ class ProducerSettings:
     outbox: OutboxSettings
     jobs: tuple[JobSettings, ...]
     admin_whatsapp: tuple[str, ...] = ()
-    gateway_whatsapp: tuple[str, ...] = ()
     task_window: TaskWindow = field(default_factory=TaskWindow)
     complaint_batch: int = 50
     max_sleep: timedelta = timedelta(seconds=60)
@@ -130,7 +133,6 @@ def producer_settings(reader: EnvReader, specs: Sequence[JobSpec]) -> ProducerSe
         outbox=outbox,
         jobs=jobs,
         admin_whatsapp=reader.items("ADMIN_WHATSAPP"),
-        gateway_whatsapp=reader.items("GATEWAY_WHATSAPP_ADMIN"),
         task_window=TaskWindow(window[0], window[1], mandatory),
         complaint_batch=reader.integer("COMPLAINT_RESPONSE_BATCH", default=50, minimum=1,
                                        maximum=10_000),

@@ -26,7 +26,6 @@ class JobContext:
     slot: datetime  # the scheduled time being run, tz-aware (Asia/Jakarta)
     now: datetime  # the (injectable) clock, tz-aware
     admin_whatsapp: tuple[str, ...] = ()  # ADMIN_WHATSAPP, as given (may be invalid)
-    gateway_whatsapp: tuple[str, ...] = ()  # GATEWAY_WHATSAPP_ADMIN: the gateway's own number(s)
     # Why the job runs: "slot" (the scheduler, recorded in producer_run), "manual" (backfill,
     # recorded too) or "notify" (an out-of-slot run woken by NOTIFY on the spec's wake_channel:
     # no producer_run row; ``slot`` is then the wake-up time, not a cron slot).

@@ -61,7 +61,6 @@ def run_slot(
     *,
     now: datetime,
     admin_whatsapp: tuple[str, ...] = (),
-    gateway_whatsapp: tuple[str, ...] = (),
     trigger: str = "slot",
     rerun_failed: bool = False,
 ) -> RunOutcome:
@@ -82,8 +81,7 @@ def run_slot(
                 return RunOutcome(spec.name, slot, "taken")
             check_adapter(conn)  # the Node services may have changed Cicero's tables since
             ctx = JobContext(conn=conn, job=spec.name, slot=slot, now=now,
-                             admin_whatsapp=admin_whatsapp, gateway_whatsapp=gateway_whatsapp,
-                             trigger=trigger)
+                             admin_whatsapp=admin_whatsapp, trigger=trigger)
             result = spec.run(ctx)
             conn.execute(_q("finish"), {"job": spec.name, "slot": slot,
                                         "enqueued": result.enqueued,
@@ -138,7 +136,6 @@ def run_unslotted(
     *,
     now: datetime,
     admin_whatsapp: tuple[str, ...] = (),
-    gateway_whatsapp: tuple[str, ...] = (),
     trigger: str = "notify",
 ) -> RunOutcome:
     """An out-of-slot run (NOTIFY wake-up): one transaction, no ``producer_run`` row.
@@ -153,8 +150,7 @@ def run_unslotted(
         with conn.transaction():
             check_adapter(conn)
             ctx = JobContext(conn=conn, job=spec.name, slot=now, now=now,
-                             admin_whatsapp=admin_whatsapp, gateway_whatsapp=gateway_whatsapp,
-                             trigger=trigger)
+                             admin_whatsapp=admin_whatsapp, trigger=trigger)
             result = spec.run(ctx)
     except Exception as exc:
         if conn.closed or conn.broken:

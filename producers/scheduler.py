@@ -74,7 +74,6 @@ class Scheduler:
         *,
         clock: Clock = system_clock,
         admin_whatsapp: tuple[str, ...] = (),
-        gateway_whatsapp: tuple[str, ...] = (),
         lookback: timedelta = timedelta(days=40),
     ) -> None:
         names = [job.name for job in jobs]
@@ -84,7 +83,6 @@ class Scheduler:
         self.jobs = list(jobs)
         self.clock = clock
         self.admin_whatsapp = admin_whatsapp
-        self.gateway_whatsapp = gateway_whatsapp
         self.lookback = lookback
         self._conn: Conn | None = None
         self._cursor: dict[str, datetime] = {}
@@ -147,8 +145,7 @@ class Scheduler:
                     self._skip(job, passed, due, now)
                 for slot in due:
                     outcomes.append(run_slot(
-                        self.conn, job.spec, slot, now=now, admin_whatsapp=self.admin_whatsapp,
-                        gateway_whatsapp=self.gateway_whatsapp))
+                        self.conn, job.spec, slot, now=now, admin_whatsapp=self.admin_whatsapp))
             except (psycopg.OperationalError, DatabaseUnavailable):
                 self._drop_conn()
                 raise  # cursor not advanced: the slots are tried again after reconnecting
@@ -185,8 +182,7 @@ class Scheduler:
             if job.spec.wake_channel == channel:
                 try:
                     outcomes.append(run_unslotted(
-                        self.conn, job.spec, now=now, admin_whatsapp=self.admin_whatsapp,
-                        gateway_whatsapp=self.gateway_whatsapp))
+                        self.conn, job.spec, now=now, admin_whatsapp=self.admin_whatsapp))
                 except (psycopg.OperationalError, DatabaseUnavailable):
                     self._drop_conn()
                     raise

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from outbox import engine
 from producers.complaints.answer import compose_answer
 from producers.complaints.intake import JOB as INTAKE
 from producers.complaints.intake import NRP_REQUEST
@@ -32,7 +33,6 @@ from tests.test_complaint_answer import NOW, client, expected_likes, operator_ji
 CHAT = "6281277778888@s.whatsapp.net"
 GROUP = "120363099999999999@g.us"
 STRANGER = "6281211110000@s.whatsapp.net"
-GATEWAY_NUMBER = "0812-9000-0001"
 GATEWAY_JID = "6281290000001@s.whatsapp.net"
 OTHER_SYSTEM = "6281233330000@s.whatsapp.net"
 
@@ -73,8 +73,13 @@ def test_inbound_complaint_is_answered_through_the_gateway(
     conn.execute("INSERT INTO complaint_queue (complainant, response_template) VALUES (%s, %s)",
                  (OTHER_SYSTEM, template))
 
+    # The gateway's session is paired with GATEWAY_JID (recorded when it connected): A4, sent
+    # from that number, is its own message.
+    engine.register_session(conn, "main")
+    conn.execute("UPDATE wa_session SET jid = %s WHERE name = 'main'", (GATEWAY_JID,))
+
     # As the scheduler runs them: intake woken by NOTIFY wa_inbox, the response job at a slot.
-    woken = run_unslotted(conn, INTAKE, now=NOW, gateway_whatsapp=(GATEWAY_NUMBER,))
+    woken = run_unslotted(conn, INTAKE, now=NOW)
     assert woken.status == "done" and woken.result is not None
     assert woken.result.detail == "complaints=1 nrp_requests=1 ignored=2 errors=0"
     assert run_slot(conn, RESPONSE, NOW, now=NOW).status == "done"

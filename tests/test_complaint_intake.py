@@ -9,10 +9,13 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from outbox import engine
+from producers import cli
 from producers.complaints import intake
 from producers.complaints.intake import JOB, NRP_REQUEST, process_inbox
 from producers.complaints.parser import parse_complaint
 from producers.job import JobContext, JobResult
+from producers.schedule import JAKARTA
 from tests.complaint_corpus import CASES
 
 NOW = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
@@ -44,11 +47,17 @@ def inbound(conn: psycopg.Connection[Any], text: str, *, chat: str = PERSON,
     return int(row[0])
 
 
-def run_job(conn: psycopg.Connection[Any], gateway: tuple[str, ...] = (GATEWAY,)) -> JobResult:
+def paired(conn: psycopg.Connection[Any], jid: str | None = GATEWAY_JID,
+           session: str = "main") -> None:
+    """What the gateway records when its session connects: the paired account's JID."""
+    engine.register_session(conn, session)
+    conn.execute("UPDATE wa_session SET jid = %s WHERE name = %s", (jid, session))
+
+
+def run_job(conn: psycopg.Connection[Any]) -> JobResult:
     """Run the job the way the scheduler does: inside one transaction, committed after."""
     with conn.transaction():
-        return JOB.run(JobContext(conn=conn, job=JOB.name, slot=NOW, now=NOW,
-                                  gateway_whatsapp=gateway))
+        return JOB.run(JobContext(conn=conn, job=JOB.name, slot=NOW, now=NOW))
 
 
 def inbox(conn: psycopg.Connection[Any], inbox_id: int) -> dict[str, Any]:
@@ -109,6 +118,7 @@ def test_missing_nrp_gets_a_reply_asking_for_it(conn: psycopg.Connection[Any]) -
 
 
 def test_non_complaints_and_own_messages_are_left_alone(conn: psycopg.Connection[Any]) -> None:
+    paired(conn)
     ids = {
         "chatter": inbound(conn, CHATTER.text),
         "own number": inbound(conn, COMPLAINT.text, chat=PERSON, sender=GATEWAY_JID,
@@ -132,10 +142,11 @@ def test_non_complaints_and_own_messages_are_left_alone(conn: psycopg.Connection
     assert result.detail is not None and f"ignored={len(ids)}" in result.detail
 
 
-def test_without_gateway_numbers_the_same_message_is_a_complaint(
+def test_without_a_paired_session_the_same_message_is_a_complaint(
         conn: psycopg.Connection[Any]) -> None:
+    paired(conn, None)  # registered, never connected: no account recorded
     inbound(conn, COMPLAINT.text, chat=PERSON, sender=GATEWAY_JID, message_id="own")
-    run_job(conn, gateway=())
+    run_job(conn)
     assert len(complaints(conn)) == 1
 
 
@@ -245,11 +256,42 @@ def test_rolled_back_run_leaves_messages_unprocessed(conn: psycopg.Connection[An
     assert len(complaints(conn)) == 1
 
 
-@pytest.mark.parametrize("written", ["0812-0000-1111", "+62 812 0000 1111", "+62 0812 0000 1111",
-                                     "6281200001111@c.us", "81200001111"])
-def test_the_gateway_number_is_recognised_however_it_is_written(
-    conn: psycopg.Connection[Any], written: str
+@pytest.mark.parametrize("recorded", [
+    "6281200001111@s.whatsapp.net",
+    "6281200001111:12@s.whatsapp.net",  # with the device part of the linked device
+    "6281200001111.0:3@s.whatsapp.net",
+])
+def test_a_message_from_the_paired_number_is_ignored(
+    conn: psycopg.Connection[Any], recorded: str
 ) -> None:
+    paired(conn, recorded)
+    paired(conn, "6281299998888@s.whatsapp.net", session="polda")  # another gateway session
+    own = inbound(conn, COMPLAINT.text, chat=GROUP, sender=GATEWAY_JID, message_id="own")
+    device = inbound(conn, COMPLAINT.text, chat=GROUP, sender="6281200001111:7@s.whatsapp.net",
+                     message_id="own-device")
+    other = inbound(conn, COMPLAINT.text, chat=GROUP, sender="6281299998888@s.whatsapp.net",
+                    message_id="other-session")
+    person = inbound(conn, COMPLAINT.text, chat=GROUP, sender=PERSON, message_id="person")
+    run_job(conn)
+    for inbox_id in (own, device, other):
+        assert inbox(conn, inbox_id)["process_result"] == "ignored: own number"
+    assert inbox(conn, person)["process_result"].startswith("complaint ")
+    assert intake.own_numbers(conn) == {GATEWAY_JID, "6281299998888@s.whatsapp.net"}
+
+
+def test_gateway_whatsapp_admin_no_longer_affects_the_intake(
+        conn: psycopg.Connection[Any], db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "configure_logging", lambda *a, **k: None)  # keep pytest's
+    # GATEWAY_WHATSAPP_ADMIN names admins who get the gateway's alerts; an old deployment may
+    # still hold the gateway's own number in it. The intake no longer reads it: with no paired
+    # session recorded, a complaint from that number is a complaint.
+    paired(conn, None)
     inbox_id = inbound(conn, COMPLAINT.text, chat=PERSON, sender=GATEWAY_JID, message_id="own")
-    run_job(conn, gateway=(written,))
-    assert inbox(conn, inbox_id)["process_result"] == "ignored: own number"
+    settings, _ = cli.load({"DATABASE_URL": db_url, "GATEWAY_WHATSAPP_ADMIN": GATEWAY})
+    assert not hasattr(settings, "gateway_whatsapp")
+    slot = datetime(2026, 11, 23, 9, 30, tzinfo=JAKARTA)
+    code = cli.main(["run", JOB.name, "--at", slot.strftime("%Y-%m-%d %H:%M")],
+                    env={"DATABASE_URL": db_url, "GATEWAY_WHATSAPP_ADMIN": GATEWAY},
+                    clock=lambda: slot)
+    assert code == 0
+    assert inbox(conn, inbox_id)["process_result"].startswith("complaint ")

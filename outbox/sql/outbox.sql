@@ -249,5 +249,14 @@ UPDATE wa_outbox
  WHERE status = 'pending' AND session_name = 'main' AND %(name)s::text <> 'main'
    AND NOT EXISTS (SELECT 1 FROM wa_session WHERE name = 'main')
 
+-- name: paired_jids
+-- The WhatsApp accounts the gateway sessions are paired with (wa_session.jid, recorded by the
+-- gateway when a session connects), canonical by wa_jid. A JID may carry a device part
+-- (628...:12@s.whatsapp.net, 628....0:12@s.whatsapp.net): only the number part counts.
+SELECT DISTINCT c.jid
+  FROM wa_session AS s,
+       LATERAL wa_jid(regexp_replace(s.jid, '^([0-9]+)[.:][0-9.:]*@', '\1@')) AS c(jid)
+ WHERE c.jid IS NOT NULL
+
 -- name: lock_sessions
 LOCK TABLE wa_session IN SHARE ROW EXCLUSIVE MODE

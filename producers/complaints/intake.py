@@ -6,8 +6,9 @@ inserted into ``wa_inbox`` (NOTIFY ``wa_inbox``). Each run claims unprocessed in
 :data:`BATCH` until none are left (at most :data:`MAX_PER_RUN`), and handles each row in its own
 savepoint on the scheduler's transaction:
 
-- from the gateway's own number (``GATEWAY_WHATSAPP_ADMIN``), sent by us (``from_me``), a
-  ``wagateway``/``wabot`` relay, a status broadcast, or not a complaint -> left alone;
+- from the gateway's own number (the account of any paired session, recorded by the gateway in
+  ``wa_session.jid``), sent by us (``from_me``), a ``wagateway``/``wabot`` relay, a status
+  broadcast, or not a complaint -> left alone;
 - a complaint with an NRP -> one ``complaint_queue`` row (``response_template`` NULL: the
   ``complaint_response`` job composes the standard answer); ``complaint_queue.inbox_id`` is
   unique, so a message becomes at most one complaint;
@@ -24,18 +25,17 @@ not a valid recipient (e.g. a ``@lid`` id) the ``sender`` is used if it is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
-from outbox.engine import NewMessage, enqueue_many
+from outbox.engine import NewMessage, enqueue_many, paired_jids
 from outbox.sql import QueryFile
 from producers.complaints.parser import Kind, is_gateway_forward, parse_complaint
 from producers.job import JobContext, JobResult, JobSpec
-from producers.recipients import canonical
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +74,29 @@ class Tally:
                 f"ignored={self.ignored} errors={self.errors}")
 
 
-def own_numbers(conn: psycopg.Connection[Any], gateway_whatsapp: Iterable[str]) -> frozenset[str]:
-    """``GATEWAY_WHATSAPP_ADMIN`` entries as canonical JIDs, by the database's own rule."""
-    return frozenset(canonical(conn, list(gateway_whatsapp), "GATEWAY_WHATSAPP_ADMIN"))
+# A personal JID with a device part (628...:12@s.whatsapp.net, 628....0:12@...): its number.
+_DEVICE_JID = re.compile(r"^([0-9]+)[.:][0-9.:]*@s\.whatsapp\.net$")
+
+
+def own_numbers(conn: psycopg.Connection[Any]) -> frozenset[str]:
+    """The gateway's own numbers: the accounts of the paired sessions, as canonical JIDs."""
+    return paired_jids(conn)
+
+
+def sender_jid(row: dict[str, Any]) -> str | None:
+    """The sender's canonical JID (``wa_jid``, from the claim), or the number part of a JID
+    with a device part, which ``wa_jid`` does not take."""
+    if row.get("sender_jid") is not None:
+        return str(row["sender_jid"])
+    match = _DEVICE_JID.match((row.get("sender") or "").lower())
+    return f"{match.group(1)}@s.whatsapp.net" if match else None
 
 
 def ignore_reason(row: dict[str, Any], own: frozenset[str]) -> str | None:
     """Why an inbox row is not a candidate at all (before parsing), or ``None``."""
     if row["from_me"]:
         return "from_me"
-    if row.get("sender_jid") is not None and row["sender_jid"] in own:
+    if own and sender_jid(row) in own:
         return "own number"
     chat = (row["chat"] or "").lower()
     if chat.startswith("status@") or chat.endswith("@broadcast"):
@@ -155,10 +168,10 @@ def _mark(conn: psycopg.Connection[Any], inbox_id: int, result: str) -> None:
         cur.execute(_q("mark_inbox"), {"id": inbox_id, "result": result[:2000]})
 
 
-def process_inbox(conn: psycopg.Connection[Any], *, gateway_whatsapp: Iterable[str] = (),
-                  batch: int = BATCH, max_rows: int = MAX_PER_RUN) -> Tally:
+def process_inbox(conn: psycopg.Connection[Any], *, batch: int = BATCH,
+                  max_rows: int = MAX_PER_RUN) -> Tally:
     """Claim and handle unprocessed inbox rows on ``conn`` (the caller commits)."""
-    own = own_numbers(conn, gateway_whatsapp)
+    own = own_numbers(conn)
     tally = Tally()
     done = 0
     while done < max_rows:
@@ -193,7 +206,7 @@ def process_inbox(conn: psycopg.Connection[Any], *, gateway_whatsapp: Iterable[s
 
 
 def run(ctx: JobContext) -> JobResult:
-    tally = process_inbox(ctx.conn, gateway_whatsapp=ctx.gateway_whatsapp)
+    tally = process_inbox(ctx.conn)
     busy = bool(tally.complaints or tally.nrp_requests or tally.errors or tally.ignored)
     return JobResult(enqueued=tally.nrp_requests, skipped=tally.errors,
                      detail=tally.detail() if busy else None)

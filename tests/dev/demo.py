@@ -162,8 +162,7 @@ def simulate_day(url: str, day: date, env: dict[str, str]) -> list[Any]:
     end = start + timedelta(days=1) - timedelta(minutes=1)
     moments = sorted({s for job in jobs for s in job.cron.slots(start, end)} | {start})
     scheduler = Scheduler(lambda: connect_producer(url, "cicero-producers-demo"), jobs,
-                          admin_whatsapp=settings.admin_whatsapp or ("0811-0000-1111",),
-                          gateway_whatsapp=settings.gateway_whatsapp)
+                          admin_whatsapp=settings.admin_whatsapp or ("0811-0000-1111",))
     say(f"jobs: {', '.join(f'{j.name} ({j.cron.expression})' for j in jobs)}")
     outcomes: list[Any] = []
     try:
