@@ -394,9 +394,60 @@ def test_the_run_budget_carries_the_remaining_clients_over(db_url: str, conn: Co
         summary = run(job, db_url)
         assert [r.client_id for r in summary.reports] == ["POLRES_A"]
         assert summary.carried == ["POLRES_B"]
-        job.clock = lambda: 0.0
-        again = run(job, db_url)
+        assert conn.execute("SELECT client_id, platform, carried_since FROM ingestion_state "
+                            "WHERE carried_since IS NOT NULL").fetchall() == [
+            ("POLRES_B", "instagram", NOW)]
+        # a restart: a new job object (a new process) still starts with the carried client
+        restarted = make_job(db_url, server, INGESTION_CLIENT_CONCURRENCY="1")
+        again = run(restarted, db_url, NOW + timedelta(minutes=30))
         assert [r.client_id for r in again.reports] == ["POLRES_B", "POLRES_A"]
+        assert not again.carried
+        assert conn.execute("SELECT count(*) FROM ingestion_state "
+                            "WHERE carried_since IS NOT NULL").fetchone() == (0,)
+
+
+def test_a_carried_client_keeps_its_older_mark(db_url: str, conn: Conn) -> None:
+    from producers.ingestion import state
+
+    later = NOW + timedelta(minutes=30)
+    state.remember_carried(conn, [("B", ["instagram", "tiktok"]), ("A", ["tiktok"])], NOW)
+    state.remember_carried(conn, [("C", ["instagram"]), ("B", ["instagram"])], later)
+    assert state.carried(conn) == ["B", "C"]  # A ran: unmarked; B's mark stays the older one
+    assert conn.execute("SELECT carried_since FROM ingestion_state WHERE client_id = 'B' "
+                        "AND platform = 'instagram'").fetchone() == (NOW,)
+    state.remember_carried(conn, [], later)
+    assert state.carried(conn) == []
+
+
+def test_the_previous_raw_count_survives_a_restart(db_url: str, conn: Conn) -> None:
+    seed_clients(conn)
+    data = standin_data()
+    data.ig["polres_a"] = [IgPost(f"A{n}", at(6, n)) for n in range(1, 6)] + [
+        IgPost(f"OLD{n}", at(6, n) - 86400) for n in range(10)]
+    with StandIn(data) as server:
+        run(make_job(db_url, server), db_url)  # 15 raw items, 5 of today
+        counts = conn.execute("SELECT client_id, platform, raw_count FROM ingestion_state "
+                              "ORDER BY 1, 2").fetchall()
+        assert counts == [("POLRES_A", "instagram", 15), ("POLRES_A", "tiktok", 1),
+                          ("POLRES_B", "instagram", 1)]
+        # after a restart the provider returns 4 items (a 73 % drop): A5 is not deleted,
+        # although 1 of 5 posts is within the 40 % share
+        server.data.ig["polres_a"] = server.data.ig["polres_a"][:4]
+        report = next(r for r in run(make_job(db_url, server), db_url).reports
+                      if r.client_id == "POLRES_A")
+        assert report.ig_deleted == 0
+        assert conn.execute("SELECT count(*) FROM insta_post WHERE shortcode = 'A5'"
+                            ).fetchone() == (1,)
+        assert conn.execute("SELECT raw_count FROM ingestion_state WHERE client_id = "
+                            "'POLRES_A' AND platform = 'instagram'").fetchone() == (4,)
+        # a failed fetch leaves the count as it was; the next complete one deletes A5
+        server.faults.script["/v1/posts"] = [500] * 8
+        run(make_job(db_url, server), db_url)
+        assert conn.execute("SELECT raw_count FROM ingestion_state WHERE client_id = "
+                            "'POLRES_A' AND platform = 'instagram'").fetchone() == (4,)
+        report = next(r for r in run(make_job(db_url, server), db_url).reports
+                      if r.client_id == "POLRES_A")
+        assert report.ig_deleted == 1
 
 
 def test_the_job_refuses_without_a_key_and_runs_one_at_a_time(

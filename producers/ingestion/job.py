@@ -8,7 +8,8 @@ TikTok comments (in that order), then one transaction with every write of that c
   refreshed at every trigger.
 - One run at a time across processes: a session advisory lock on the job's own connection
   (``pg_try_advisory_lock``); a run that finds it taken does nothing.
-- A run budget (28 min): clients not started in time go first in the next run.
+- A run budget (28 min): clients not started in time go first in the next run (marked in
+  ``ingestion_state``, so a restart does not forget them).
 - Each client's writes commit in their own transaction; a failure loses nothing of the others.
 - The summary goes to the log (a line per client as it finishes; a progress bar on a
   terminal); on errors one message per run to ``ADMIN_WHATSAPP`` (type ``admin_alert``,
@@ -20,7 +21,6 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,7 +32,7 @@ from typing import Any
 import psycopg
 
 from outbox.engine import NewMessage, enqueue_many
-from producers.ingestion import store
+from producers.ingestion import state, store
 from producers.ingestion.http import ApiError, BudgetExhausted, RapidApi
 from producers.ingestion.instagram import Instagram, PostFetch
 from producers.ingestion.parse import handle
@@ -72,15 +72,6 @@ class ClientReport:
                 f", likes +{self.likes_added}, comments +{self.comments_added}"
                 f" ({self.seconds:.1f}s{'' if self.posts_fetched else ', engagement only'})")
         return text + (f"; {len(self.errors)} error(s)" if self.errors else "")
-
-
-@dataclass
-class RunState:
-    """Kept between runs of one process: clients carried over, previous raw item counts."""
-
-    carried: list[str] = field(default_factory=list)
-    raw_counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 @dataclass
@@ -154,7 +145,6 @@ class Ingestion:
         self.connector = connector
         self.sleep = sleep
         self.clock = clock
-        self.state = RunState()
         self.progress = sys.stderr.isatty() if progress is None else progress
         self.last: RunSummary | None = None
 
@@ -217,8 +207,7 @@ class Ingestion:
         exc_ig, exc_tt = store.exception_handles(conn, tables)
         extra_likes = sorted({h for h in (handle(x) for x in exc_ig) if h})
         extra_comments = sorted({"@" + h for h in (handle(x) for x in exc_tt) if h})
-        with self.state.lock:
-            first = [c for c in self.state.carried if c in {k.client_id for k in clients}]
+        first = [c for c in state.carried(conn) if c in {k.client_id for k in clients}]
         order = {cid: i for i, cid in enumerate(first)}
         clients.sort(key=lambda c: (order.get(c.client_id, len(order)), c.client_id))
         summary = RunSummary()
@@ -247,8 +236,9 @@ class Ingestion:
             api.close()
             if bar is not None:
                 bar.close()
-        with self.state.lock:
-            self.state.carried = list(summary.carried)
+        by_id = {c.client_id: c for c in clients}
+        state.remember_carried(conn, ((cid, _platforms(by_id[cid])) for cid in summary.carried),
+                               slot)
         if summary.carried:
             log.warning("%s: run budget (%s) used up; %d client(s) go first next run: %s",
                         NAME, self.settings.run_budget, len(summary.carried),
@@ -326,14 +316,14 @@ class Ingestion:
                 report.ig_new, report.ig_updated = store.upsert_insta_posts(
                     conn, tables, cid, ig_fetch.posts)
                 report.ig_deleted = self._delete_ig(conn, tables, cid, ig_fetch, day_start,
-                                                    day_end, report)
+                                                    day_end, slot)
             if tt_fetch is not None:
                 if tt_fetch.sec_uid:
                     store.save_secuid(conn, tables, cid, tt_fetch.sec_uid)
                 report.tt_new, report.tt_updated = store.upsert_videos(
                     conn, tables, cid, tt_fetch.videos)
                 report.tt_deleted = self._delete_tt(conn, tables, cid, tt_fetch, day_start,
-                                                    day_end, report)
+                                                    day_end, slot)
             existing = set(store.today_shortcodes(conn, tables, cid, day_start, day_end))
             for code, names in likes.items():
                 if code in existing:
@@ -387,19 +377,22 @@ class Ingestion:
                 found[key] = names
         return found
 
-    def _previous(self, kind: str, client: str, raw: int) -> int | None:
-        with self.state.lock:
-            previous = self.state.raw_counts.get((kind, client))
-            if raw:
-                self.state.raw_counts[(kind, client)] = raw
+    @staticmethod
+    def _previous(conn: Conn, platform: state.Platform, client: str, raw: int, ok: bool,
+                  slot: datetime) -> int | None:
+        """The raw item count of the client's last complete fetch; this fetch's count replaces
+        it when this fetch is complete (in the client's write transaction)."""
+        previous = state.previous_count(conn, client, platform)
+        if ok and raw:
+            state.save_count(conn, client, platform, raw, slot)
         return previous
 
     def _max_share(self, client: str) -> float:
         return self.settings.delete_overrides.get(client.upper(), self.settings.delete_max_share)
 
     def _delete_ig(self, conn: Conn, tables: store.Tables, cid: str, fetch: PostFetch,
-                   day_start: datetime, day_end: datetime, report: ClientReport) -> int:
-        previous = self._previous("ig", cid, fetch.raw_count)
+                   day_start: datetime, day_end: datetime, slot: datetime) -> int:
+        previous = self._previous(conn, "instagram", cid, fetch.raw_count, fetch.ok, slot)
         fetched = {p.shortcode for p in fetch.posts}
         found, own = store.insta_deletion_candidates(conn, tables, cid, fetched, day_start,
                                                      day_end)
@@ -414,8 +407,8 @@ class Ingestion:
         return store.delete_insta_posts(conn, tables, cid, found)
 
     def _delete_tt(self, conn: Conn, tables: store.Tables, cid: str, fetch: VideoFetch,
-                   day_start: datetime, day_end: datetime, report: ClientReport) -> int:
-        previous = self._previous("tt", cid, fetch.raw_count)
+                   day_start: datetime, day_end: datetime, slot: datetime) -> int:
+        previous = self._previous(conn, "tiktok", cid, fetch.raw_count, fetch.ok, slot)
         fetched = {v.video_id for v in fetch.videos}
         found, own = store.video_deletion_candidates(conn, tables, cid, fetched, day_start,
                                                      day_end)
@@ -428,6 +421,15 @@ class Ingestion:
                             NAME, cid, len(found), why)
             return 0
         return store.delete_videos(conn, tables, found)
+
+
+def _platforms(client: store.Client) -> list[state.Platform]:
+    found: list[state.Platform] = []
+    if client.insta:
+        found.append("instagram")
+    if client.tiktok:
+        found.append("tiktok")
+    return found
 
 
 def _progress(total: int) -> Any:
