@@ -5,6 +5,7 @@ merge-never-shrink, exception users, and the writes on both Cicero variants."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -138,18 +139,89 @@ def test_429_burst_honours_retry_after_and_5xx_is_retried(server: StandIn) -> No
         assert fetch.ok and [p.shortcode for p in fetch.posts] == ["P1"]
         assert list(Instagram(api).likes("P1", 20, [])) == ["a"]
         assert api.stats.total(api.stats.retries) == 3
-    assert sleeps == [7, 7, 0.5]  # Retry-After twice, then the exponential base
+    assert sleeps == [7, 7, 1.0]  # Retry-After twice, then a likes page's 1 s × attempt
 
 
 def test_retries_give_up_and_4xx_is_not_retried(server: StandIn) -> None:
-    server.faults.script["/v1/posts"] = [500, 502, 503, 504]
-    server.faults.script["/v1/likes"] = [404]
+    server.faults.script["/v1/posts"] = [500, 502, 503, 504, 404]
     sleeps = Sleeps()
     with RapidApi(settings_for(server), sleep=sleeps) as api:
         assert "HTTP 504" in str(Instagram(api).posts("akun", DAY, NOW).error)
-        with pytest.raises(ApiError, match="HTTP 404"):
-            list(Instagram(api).likes("P1", 20, []))
+        assert "HTTP 404" in str(Instagram(api).posts("akun", DAY, NOW).error)
     assert sleeps == [0.5, 1.0, 2.0]
+    assert server.calls["/v1/posts"] == 5
+
+
+class RealSleeps(Sleeps):
+    """Records the waits and really waits (the small values of the timing tests)."""
+
+    def __call__(self, seconds: float) -> None:
+        super().__call__(seconds)
+        time.sleep(seconds)
+
+
+TIMING = {"INGESTION_INSTAGRAM_LIKE_PAGE_RETRY_SECONDS": "0.02",
+          "INGESTION_TIKTOK_COMMENT_PAGE_PAUSE_SECONDS": "0.05",
+          "INGESTION_TIKTOK_COMMENT_PAGE_RETRY_SECONDS": "0.01",
+          "INGESTION_TIKTOK_VIDEO_RETRY_SECONDS": "0.1"}
+
+
+def test_the_engagement_timing_defaults_are_the_old_services_and_configurable() -> None:
+    s = load_ingestion_settings({})
+    assert (s.engagement_attempts, s.like_page_retry, s.comment_page_pause,
+            s.comment_page_retry, s.video_retry) == (3, 1.0, 2.0, 0.5, 2.0)
+    s = load_ingestion_settings({**TIMING, "INGESTION_ENGAGEMENT_ATTEMPTS": "2"})
+    assert (s.engagement_attempts, s.like_page_retry, s.comment_page_pause,
+            s.comment_page_retry, s.video_retry) == (2, 0.02, 0.05, 0.01, 0.1)
+    from outbox.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="INGESTION_TIKTOK_VIDEO_RETRY_SECONDS"):
+        load_ingestion_settings({"INGESTION_TIKTOK_VIDEO_RETRY_SECONDS": "-1"})
+
+
+def test_a_likes_page_is_tried_three_times_waiting_one_step_per_attempt(
+        server: StandIn) -> None:
+    server.data.ig["akun"] = [IgPost("P1", at(8), likes=["a", "b"])]
+    server.faults.script["/v1/likes"] = [500, "malformed", "ok", 404, 404, 404]
+    sleeps = RealSleeps()
+    with RapidApi(settings_for(server, **TIMING), sleep=sleeps) as api:
+        assert sorted(Instagram(api).likes("P1", 20, [])) == ["a", "b"]
+        assert sleeps == [0.02, 0.04]  # 1 s × attempt, here 0.02 s × attempt
+        with pytest.raises(ApiError, match="HTTP 404"):  # any failure, 3 tries in all
+            list(Instagram(api).likes("P1", 20, []))
+    assert sleeps == [0.02, 0.04, 0.02, 0.04]
+    assert server.calls["/v1/likes"] == 6
+
+
+def test_comment_pages_pause_and_pages_and_videos_are_retried(server: StandIn) -> None:
+    server.data.tt["akun_tt"] = [TtVideo("7300000000000000001", at(8), "v",
+                                         [f"warga{i:03d}" for i in range(120)])]
+    # try 1: page 1, page 2 (503, retried), page 3 (404: no page retry) -> the video again;
+    # try 2: three clean pages
+    server.faults.script["/api/post/comments"] = ["ok", 503, "ok", 404, "ok", "ok", "ok"]
+    sleeps = RealSleeps()
+    started = time.monotonic()
+    with RapidApi(settings_for(server, **TIMING), sleep=sleeps) as api:
+        names = TikTok(api).commenters_of("7300000000000000001", 40, [])
+        assert api.stats.total(api.stats.retries) == 2
+    elapsed = time.monotonic() - started
+    assert len(names) == 120 and "@warga000" in names
+    assert sleeps == [0.05, 0.01, 0.05, 0.1, 0.05, 0.05]
+    assert elapsed >= sum(sleeps)
+    assert [p["cursor"] for _, p, _ in [(h, q, 0) for h, _, q in server.log]] == [
+        "0", "50", "50", "100", "0", "50", "100"]
+
+
+def test_a_failing_comment_page_gives_up_after_three_tries_of_three_videos(
+        server: StandIn) -> None:
+    server.data.tt["akun_tt"] = [TtVideo("7300000000000000001", at(8), "v", ["a"])]
+    server.faults.script["/api/post/comments"] = [503] * 9
+    sleeps = Sleeps()
+    with RapidApi(settings_for(server, **TIMING), sleep=sleeps) as api, \
+            pytest.raises(ApiError, match="HTTP 503"):
+        TikTok(api).commenters_of("7300000000000000001", 40, [])
+    assert sleeps == [0.01, 0.02, 0.1, 0.01, 0.02, 0.2, 0.01, 0.02]
+    assert server.calls["/api/post/comments"] == 9
 
 
 def test_instagram_falls_back_on_401_and_403_only(server: StandIn) -> None:
@@ -374,9 +446,11 @@ def test_bad_input_is_logged_and_skipped(db_url: str, conn: Conn,
     data.ig["polres_a"].append(IgPost("FUT", at(23)))
     data.ig["polres_a"].append(IgPost("BADT", 0, extra={"taken_at": "kemarin"}))
     with StandIn(data) as server:
-        server.faults.script["/v1/likes"] = ["malformed"]
+        # one call at a time: A1's likes, then A2's three tries, all malformed
+        server.faults.script["/v1/likes"] = ["ok", "malformed", "malformed", "malformed"]
         with caplog.at_level("WARNING"):
-            summary = run(make_job(db_url, server), db_url)
+            summary = run(make_job(db_url, server, INGESTION_CLIENT_CONCURRENCY="1",
+                                   INGESTION_POST_CONCURRENCY="1"), db_url)
     codes = {r[0] for r in conn.execute("SELECT shortcode FROM insta_post")}
     assert "FUT" not in codes and "BADT" not in codes and {"A1", "A2", "B1"} <= codes
     assert any("malformed JSON" in e for e in summary.errors)

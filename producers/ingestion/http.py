@@ -7,7 +7,8 @@
 - Retries with tenacity: no response (connect/read timeout, connection reset, DNS), HTTP 5xx
   and HTTP 429 are retried ``retries`` times, waiting ``retry_base`` × 2^(n-1) seconds, or the
   server's ``Retry-After`` (capped) on a 429. Other 4xx, malformed JSON and an exhausted budget
-  are not retried.
+  are not retried. A caller with a documented rule of its own (a likes page, a comment page)
+  passes a :class:`RetryPolicy` instead; a 429's ``Retry-After`` and the budget hold for it too.
 - The key travels only in the ``X-RapidAPI-Key`` header: no error text or log line carries it.
 """
 
@@ -55,6 +56,21 @@ class ApiError(Exception):
 
 class BudgetExhausted(ApiError):
     """The run's request budget (per host) or its time budget is used up."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How one kind of call is retried: ``attempts`` tries in all; after the n-th failed try
+    (``retry(error)`` true) wait ``wait(n)`` seconds (a 429's ``Retry-After`` wins)."""
+
+    attempts: int
+    wait: Callable[[int], float]
+    retry: Callable[[ApiError], bool]
+
+
+def retryable(error: ApiError) -> bool:
+    """No response, HTTP 5xx or 429: worth another try."""
+    return error.retryable
 
 
 @dataclass
@@ -179,15 +195,22 @@ class RapidApi:
             raise ApiError(endpoint.host, path, "malformed JSON", detail=_short(str(exc))) from None
 
     # ------------------------------------------------------------------ with retries
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        base = self.settings.retry_base * 2 ** (state.attempt_number - 1)
-        if isinstance(exc, ApiError) and exc.status == 429 and exc.retry_after is not None:
-            return min(exc.retry_after, self.settings.retry_after_max)
-        return float(base)
+    @property
+    def default_policy(self) -> RetryPolicy:
+        base = self.settings.retry_base
+        return RetryPolicy(self.settings.retries + 1, lambda n: base * 2 ** (n - 1), retryable)
 
-    def get(self, endpoint: Endpoint, path: str, params: Params) -> Any:
-        """GET ``path`` on ``endpoint`` and return the parsed JSON body (retries included)."""
+    def get(self, endpoint: Endpoint, path: str, params: Params,
+            policy: RetryPolicy | None = None) -> Any:
+        """GET ``path`` on ``endpoint`` and return the parsed JSON body (retries included:
+        ``policy``, else ``RAPIDAPI_RETRIES`` for no response, 5xx and 429)."""
+        rule = policy if policy is not None else self.default_policy
+
+        def wait(state: RetryCallState) -> float:
+            exc = state.outcome.exception() if state.outcome is not None else None
+            if isinstance(exc, ApiError) and exc.status == 429 and exc.retry_after is not None:
+                return min(exc.retry_after, self.settings.retry_after_max)
+            return float(rule.wait(state.attempt_number))
 
         def before_sleep(state: RetryCallState) -> None:
             self.stats.add(self.stats.retries, endpoint.host)
@@ -195,10 +218,10 @@ class RapidApi:
             log.debug("retrying %s%s after %s", endpoint.host, path, exc)
 
         retrying = Retrying(
-            stop=stop_after_attempt(self.settings.retries + 1),
-            wait=self._wait,
+            stop=stop_after_attempt(max(1, rule.attempts)),
+            wait=wait,
             retry=retry_if_exception(lambda e: isinstance(e, ApiError)
-                                     and not isinstance(e, BudgetExhausted) and e.retryable),
+                                     and not isinstance(e, BudgetExhausted) and rule.retry(e)),
             sleep=self.sleep,
             before_sleep=before_sleep,
             reraise=True,

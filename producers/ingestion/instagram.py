@@ -4,8 +4,9 @@ Posts: ``GET /v1/posts?username_or_id_or_url=<account>[&pagination_token=<t>]``;
 ``data.items``, next page while ``has_more`` or a ``pagination_token`` is present; stop on an
 empty page, no token, or 50 items. Likes: ``GET /v1/likes?code_or_id_or_url=<shortcode>
 [&cursor=<c>]``; usernames at ``data.items[].username``, next cursor ``data.next_cursor`` or
-``data.end_cursor`` while ``data.has_more`` or a cursor; at most 20 pages. A 401/403 from the
-primary host repeats the same call on the fallback host with the fallback key.
+``data.end_cursor`` while ``data.has_more`` or a cursor; at most 20 pages, each tried up to 3
+times, waiting 1 s × attempt (any failure but an exhausted budget or a refused key). A 401/403
+from the primary host repeats the same call on the fallback host with the fallback key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from producers.ingestion.http import ApiError, Params, RapidApi
+from producers.ingestion.http import ApiError, Params, RapidApi, RetryPolicy
 from producers.ingestion.parse import as_list, count, dig, epoch, first, handle, text
 from producers.schedule import jakarta
 
@@ -113,16 +114,19 @@ class Instagram:
         assert settings.instagram is not None
         self.primary = settings.instagram
         self.fallback = settings.fallback
+        step = settings.like_page_retry
+        self.like_policy = RetryPolicy(settings.engagement_attempts, lambda n: step * n,
+                                       lambda e: not e.auth)
 
-    def call(self, path: str, params: Params) -> Any:
+    def call(self, path: str, params: Params, policy: RetryPolicy | None = None) -> Any:
         try:
-            return self.api.get(self.primary, path, params)
+            return self.api.get(self.primary, path, params, policy)
         except ApiError as exc:
             if not exc.auth or self.fallback is None:
                 raise
             log.warning("instagram: %s; trying the fallback host %s", exc, self.fallback.host)
             self.api.fallback_used(self.primary.host)
-            return self.api.get(self.fallback, path, params)
+            return self.api.get(self.fallback, path, params, policy)
 
     def posts(self, account: str, today: date, now: datetime) -> PostFetch:
         result = PostFetch()
@@ -168,7 +172,7 @@ class Instagram:
             params: dict[str, str | int] = {"code_or_id_or_url": shortcode}
             if cursor:
                 params["cursor"] = cursor
-            body = self.call("/v1/likes", params)
+            body = self.call("/v1/likes", params, self.like_policy)
             items = as_list(dig(body, "data", "items")) or []
             for item in items:
                 raw = dig(item, "username")

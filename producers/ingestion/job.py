@@ -282,8 +282,8 @@ class Ingestion:
         ig_fetch: PostFetch | None = None
         tt_fetch: VideoFetch | None = None
         instagram = Instagram(api) if client.insta else None
-        tiktok = TikTok(api, fallback_allowed=self._tiktok_fallback_allowed(now),
-                        page_pause=self.settings.comment_page_pause) if client.tiktok else None
+        tiktok = TikTok(api, fallback_allowed=self._tiktok_fallback_allowed(now)
+                        ) if client.tiktok else None
         # 1-2. posts (inside the segment's window only)
         if fetch_posts and instagram is not None and client.insta:
             account = client.insta.strip().lstrip("@")
@@ -308,8 +308,8 @@ class Ingestion:
                                  lambda code, bad: set(instagram.likes(  # type: ignore[union-attr]
                                      code, self.settings.like_max_pages, bad)))
         comments = self._engagement(posts_pool, sorted(videos), report, "comments",
-                                    lambda vid, bad: set(tiktok.comments(  # type: ignore[union-attr]
-                                        vid, self.settings.comment_max_pages, bad)))
+                                    lambda vid, bad: tiktok.commenters_of(  # type: ignore[union-attr]
+                                        vid, self.settings.comment_max_pages, bad))
         # the writes: one transaction per client
         with conn.transaction():
             if ig_fetch is not None:

@@ -66,7 +66,12 @@ class IngestionSettings:
     run_budget: timedelta = timedelta(minutes=28)
     like_max_pages: int = 20
     comment_max_pages: int = 40
-    comment_page_pause: float = 0.0
+    # the old service's engagement timing (docs/concepts/ingestion.md#pauses-and-retries)
+    engagement_attempts: int = 3  # tries of a likes page, a comment page, a video's comments
+    like_page_retry: float = 1.0  # seconds × attempt before a likes page's next try
+    comment_page_pause: float = 2.0  # seconds between two comment pages of a video
+    comment_page_retry: float = 0.5  # seconds × 2^(n-1) before a comment page's next try
+    video_retry: float = 2.0  # seconds × attempt before a video's comments are fetched again
     delete_max_share: float = 0.4
     delete_overrides: Mapping[str, float] = field(default_factory=dict)
     segment_a: Segment = Segment(time(6, 0), time(20, 30), (time(20, 58),))
@@ -171,6 +176,20 @@ def ingestion_settings(reader: EnvReader) -> IngestionSettings:
         post_concurrency=reader.integer("INGESTION_POST_CONCURRENCY",
                                         default=defaults.post_concurrency, minimum=1,
                                         maximum=64),
+        engagement_attempts=reader.integer("INGESTION_ENGAGEMENT_ATTEMPTS",
+                                           default=defaults.engagement_attempts, minimum=1,
+                                           maximum=10),
+        like_page_retry=reader.number("INGESTION_INSTAGRAM_LIKE_PAGE_RETRY_SECONDS",
+                                      default=defaults.like_page_retry, minimum=0.0,
+                                      maximum=60.0),
+        comment_page_pause=reader.number("INGESTION_TIKTOK_COMMENT_PAGE_PAUSE_SECONDS",
+                                         default=defaults.comment_page_pause, minimum=0.0,
+                                         maximum=60.0),
+        comment_page_retry=reader.number("INGESTION_TIKTOK_COMMENT_PAGE_RETRY_SECONDS",
+                                         default=defaults.comment_page_retry, minimum=0.0,
+                                         maximum=60.0),
+        video_retry=reader.number("INGESTION_TIKTOK_VIDEO_RETRY_SECONDS",
+                                  default=defaults.video_retry, minimum=0.0, maximum=60.0),
         run_budget=timedelta(minutes=reader.number(
             "INGESTION_RUN_BUDGET_MINUTES", default=28.0, minimum=0.1)),
         delete_max_share=reader.number("INGESTION_DELETE_MAX_SHARE",

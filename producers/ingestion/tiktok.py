@@ -6,19 +6,27 @@ page); the list is the first of ``data.itemList``, ``items``, ``result.videos``,
 When the primary fails **or returns an empty list**: ``GET /user/videos`` with the same
 parameters on the fallback host. Comments: ``GET /api/post/comments?videoId=..&count=50&cursor=n``
 (``data.comments`` or ``comments``, total at ``.total``), the next cursor n+50 while the page is
-not empty and the cursor <= total; usernames from the whole comment tree.
+not empty and the cursor <= total; usernames from the whole comment tree. Timing as the old
+service: 2 s between pages; a page tried up to 3 times (500 ms × 2^(n-1)) for retryable
+failures only; a video's comments tried up to 3 times (2 s × attempt).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from producers.ingestion.http import ApiError, Params, RapidApi
+from producers.ingestion.http import (
+    ApiError,
+    BudgetExhausted,
+    Params,
+    RapidApi,
+    RetryPolicy,
+    retryable,
+)
 from producers.ingestion.parse import as_list, count, dig, epoch, first, handle, text
 from producers.schedule import jakarta
 
@@ -113,14 +121,17 @@ def commenters(comments: list[Any], bad: list[str]) -> Iterator[str]:
 
 
 class TikTok:
-    def __init__(self, api: RapidApi, *, fallback_allowed: Callable[[], bool] = lambda: True,
-                 page_pause: float = 0.0) -> None:
+    def __init__(self, api: RapidApi, *, fallback_allowed: Callable[[], bool] = lambda: True
+                 ) -> None:
         self.api = api
-        assert api.settings.tiktok is not None
-        self.primary = api.settings.tiktok
-        self.fallback = api.settings.fallback
+        settings = api.settings
+        assert settings.tiktok is not None
+        self.primary = settings.tiktok
+        self.fallback = settings.fallback
         self.fallback_allowed = fallback_allowed
-        self.page_pause = page_pause
+        base = settings.comment_page_retry
+        self.page_policy = RetryPolicy(settings.engagement_attempts,
+                                       lambda n: base * 2 ** (n - 1), retryable)
 
     def sec_uid(self, username: str) -> str | None:
         body = self.api.get(self.primary, "/api/user/info", {"uniqueId": username})
@@ -197,13 +208,34 @@ class TikTok:
             raise ApiError(self.fallback.host, "/user/videos", "unexpected shape")
         return items
 
+    def commenters_of(self, video_id: str, max_pages: int, bad: list[str]) -> set[str]:
+        """Every commenter of a video; the whole video is tried again (from its first page)
+        when a page fails for good, up to ``engagement_attempts`` tries, waiting
+        ``video_retry`` × attempt (not for an exhausted budget or a refused key)."""
+        settings = self.api.settings
+        attempt = 1
+        while True:
+            try:
+                return set(self.comments(video_id, max_pages, bad))
+            except ApiError as exc:
+                if (isinstance(exc, BudgetExhausted) or exc.auth
+                        or attempt >= settings.engagement_attempts):
+                    raise
+                log.info("tiktok: comments of %s failed (%s); trying the video again", video_id,
+                         exc)
+                self.api.stats.add(self.api.stats.retries, self.primary.host)
+                self.api.sleep(settings.video_retry * attempt)
+                attempt += 1
+
     def comments(self, video_id: str, max_pages: int, bad: list[str]) -> Iterator[str]:
         cursor = 0
+        pause = self.api.settings.comment_page_pause
         for page in range(max_pages):
-            if page and self.page_pause:
-                time.sleep(self.page_pause)
+            if page and pause:
+                self.api.sleep(pause)
             body = self.api.get(self.primary, "/api/post/comments",
-                                {"videoId": video_id, "count": PAGE, "cursor": cursor})
+                                {"videoId": video_id, "count": PAGE, "cursor": cursor},
+                                self.page_policy)
             found = first(body, ("data", "comments"), ("comments",))
             items = as_list(found) or []
             yield from commenters(items, bad)
