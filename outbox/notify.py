@@ -5,8 +5,9 @@ scheduler sleeps on its own until the next slot or a job's wake channel (``wa_in
 :class:`NotifyWaiter`: one ``select`` on the LISTEN socket and a self-pipe, which
 :meth:`~NotifyWaiter.wake` (another thread) and, once :meth:`~NotifyWaiter.install_signal_wakeup`
 was called, any signal (SIGTERM) write to. The LISTEN socket is always watched, so a lost
-connection is noticed at once, whatever the wait: :meth:`~NotifyWaiter.wait` and
-:meth:`~NotifyWaiter.drain` then raise :class:`psycopg.OperationalError`.
+connection is noticed at once, whatever the wait: :meth:`~NotifyWaiter.wait` returns early and
+it (or the next call, when the server's last message and the end of the connection came apart)
+raises :class:`psycopg.OperationalError`, as :meth:`~NotifyWaiter.drain` does.
 """
 
 from __future__ import annotations
