@@ -28,6 +28,7 @@ from tests.cicero_variants import load
 from tests.dev.rapidapi_standin import (
     FALLBACK_HOST,
     IG_HOST,
+    USERNAME_PATH,
     Data,
     IgPost,
     StandIn,
@@ -257,6 +258,70 @@ def test_tiktok_falls_back_on_error_and_on_an_empty_list(server: StandIn) -> Non
     assert paths[0] == "/api/user/info" and paths.count("/user/videos") == 2
 
 
+def by_username(server: StandIn) -> list[tuple[str, dict[str, str]]]:
+    return [(h, q) for h, p, q in server.log if p == USERNAME_PATH]
+
+
+def test_tiktok_falls_back_by_username_when_the_secuid_fetch_finds_nothing_of_today(
+        server: StandIn) -> None:
+    today = TtVideo("7300000000000000001", at(8), "hari ini", digg=7, commenters=["a", "b"])
+    yesterday = TtVideo("7300000000000000002", at(8) - 86400, "kemarin")
+    server.data.tt["tanpa_sec"] = [today]  # no secUid known: the lookup fails
+    server.data.sec_uids["lama"] = "SECL"
+    server.data.tt["lama"] = [yesterday]  # by secUid: nothing of today
+    server.data.tt_by_username["lama"] = [today, yesterday]
+    with RapidApi(settings_for(server), sleep=Sleeps()) as api:
+        tiktok = TikTok(api)
+        failed = tiktok.videos("tanpa_sec", None, DAY, NOW)
+        assert failed.ok and [v.video_id for v in failed.videos] == [today.id]
+        video = failed.videos[0]
+        assert (video.caption, video.like_count, video.comment_count) == ("hari ini", 7, 2)
+        assert video.created_at == datetime.fromtimestamp(at(8), UTC)  # create_at in ms
+        assert by_username(server) == [(FALLBACK_HOST, {"username": "tanpa_sec", "cursor": "0",
+                                                        "count": "35"})]
+        old = tiktok.videos("lama", "SECL", DAY, NOW)
+        assert old.ok and [v.video_id for v in old.videos] == [today.id]
+        assert old.raw_count == 2 and not old.sec_uid
+        server.faults.script["/api/user/posts"] = ["empty"]
+        server.faults.script["/user/videos"] = ["empty"]
+        empty = tiktok.videos("lama", "SECL", DAY, NOW)  # primary and fallback empty
+        assert empty.ok and len(empty.videos) == 1
+        assert api.stats.total(api.stats.fallbacks) == 4  # /user/videos once, by username x3
+    assert [p for _, p, _ in server.log].count(USERNAME_PATH) == 3
+
+
+def test_the_username_fallback_keeps_the_secuid_result_or_reports_both_errors(
+        server: StandIn) -> None:
+    server.data.sec_uids["akun_tt"] = "SEC1"
+    server.data.tt["akun_tt"] = [TtVideo("7300000000000000001", at(8), "v")]
+    with RapidApi(settings_for(server, RAPIDAPI_RETRIES="0"), sleep=Sleeps()) as api:
+        tiktok = TikTok(api)
+        assert len(tiktok.videos("akun_tt", "SEC1", DAY, NOW).videos) == 1
+        assert by_username(server) == []  # a video of today by secUid: no second fallback
+        server.data.tt["akun_tt"][0].create_time = at(8) - 86400
+        server.faults.script[USERNAME_PATH] = ["empty"]
+        kept = tiktok.videos("akun_tt", "SEC1", DAY, NOW)  # nothing of today either way
+        assert kept.ok and kept.raw_count == 1 and kept.videos == []
+        server.faults.script["/api/user/posts"] = [500]
+        server.faults.script["/user/videos"] = [500]
+        server.faults.script[USERNAME_PATH] = [502]
+        both = tiktok.videos("akun_tt", "SEC1", DAY, NOW)
+        assert not both.ok and "HTTP 500" in str(both.error)
+        assert "by username" in str(both.error) and "HTTP 502" in str(both.error)
+        closed = TikTok(api, fallback_allowed=lambda: False)
+        server.faults.script["/api/user/posts"] = [500]
+        assert "HTTP 500" in str(closed.videos("akun_tt", "SEC1", DAY, NOW).error)
+    assert len(by_username(server)) == 2
+    moved = settings_for(server, RAPIDAPI_TIKTOK_USERNAME_PATH="/v2/user/videos")
+    with RapidApi(moved, sleep=Sleeps()) as api:
+        TikTok(api).videos("akun_tt", "SEC1", DAY, NOW)
+    assert server.log[-1][:2] == (FALLBACK_HOST, "/v2/user/videos")
+    from outbox.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="RAPIDAPI_TIKTOK_USERNAME_PATH"):
+        load_ingestion_settings({"RAPIDAPI_TIKTOK_USERNAME_PATH": "user/posts?x=1"})
+
+
 def test_a_never_ending_response_and_malformed_json_fail_cleanly(server: StandIn) -> None:
     server.faults.script["/v1/posts"] = ["timeout", "malformed"]
     settings = settings_for(server, RAPIDAPI_TIMEOUT_SECONDS="0.5", RAPIDAPI_RETRIES="0")
@@ -456,6 +521,31 @@ def test_bad_input_is_logged_and_skipped(db_url: str, conn: Conn,
     assert any("malformed JSON" in e for e in summary.errors)
     assert "POLRES_A" in caplog.text and "future" in caplog.text and "bad name" in caplog.text
     assert "standin-key" not in caplog.text
+
+
+def test_a_run_stores_the_videos_found_by_username_inside_the_fallback_hours(
+        db_url: str, conn: Conn) -> None:
+    seed_clients(conn)
+    data = standin_data()
+    del data.sec_uids["polres_a_tt"]  # the secUid lookup fails: only the username route helps
+    with StandIn(data) as server:
+        closed = run(make_job(db_url, server, INGESTION_TIKTOK_FALLBACK_HOURS="11:00-17:15"),
+                     db_url)  # 10:00 WIB: outside Cicero_V2's fallback hours
+        assert any("no secUid" in e for e in closed.errors), closed.errors
+        assert by_username(server) == []
+        assert conn.execute("SELECT count(*) FROM tiktok_post").fetchone() == (0,)
+        summary = run(make_job(db_url, server, INGESTION_TIKTOK_FALLBACK_HOURS="09:00-17:15"),
+                      db_url)
+        assert not summary.errors, summary.errors
+        report = next(r for r in summary.reports if r.client_id == "POLRES_A")
+        assert (report.tt_new, report.comments_added) == (1, 2)
+        assert len(by_username(server)) == 1
+    assert conn.execute("SELECT video_id, client_id, source_type, caption FROM tiktok_post"
+                        ).fetchall() == [("7300000000000000011", "POLRES_A", "cron_fetch", "v")]
+    assert conn.execute("SELECT comments FROM tiktok_comment").fetchone() == (
+        ["@budi_tt", "@pimpinan_tt"],)
+    assert conn.execute("SELECT tiktok_secuid FROM clients WHERE client_id = 'POLRES_A'"
+                        ).fetchone() == (None,)
 
 
 def test_the_run_budget_carries_the_remaining_clients_over(db_url: str, conn: Conn) -> None:

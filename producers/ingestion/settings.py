@@ -17,6 +17,7 @@ from outbox.config import EnvReader, split_items
 
 DEFAULT_INSTAGRAM_HOST = "social-api4.p.rapidapi.com"
 DEFAULT_TIKTOK_HOST = "tiktok-api23.p.rapidapi.com"
+DEFAULT_TIKTOK_USERNAME_PATH = "/user/posts"  # on the fallback host
 MISSING_KEY = "RAPIDAPI_KEY belum di-set"
 _HM = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
 
@@ -78,6 +79,7 @@ class IngestionSettings:
     segment_b: Segment = Segment(time(6, 0), time(21, 30), (time(21, 58),))
     segment_a_clients: tuple[str, ...] = ("DITBINMAS",)
     tiktok_fallback_hours: tuple[time, time] | None = None  # None: at any hour (CF)
+    tiktok_username_path: str = DEFAULT_TIKTOK_USERNAME_PATH
 
     @property
     def final_slots(self) -> tuple[time, ...]:
@@ -118,6 +120,13 @@ def _overrides(text: str) -> dict[str, float]:
             raise ValueError(f"{client.strip()}: share must be between 0 and 1")
         found[client.strip().upper()] = value
     return found
+
+
+def _path(text: str) -> str:
+    path = text.strip()
+    if not path.startswith("/") or "?" in path or any(c.isspace() for c in path):
+        raise ValueError("use a path such as /user/posts (no query, no spaces)")
+    return path
 
 
 def _base_url(reader: EnvReader, name: str, host: str) -> str:
@@ -202,6 +211,9 @@ def ingestion_settings(reader: EnvReader) -> IngestionSettings:
         segment_a_clients=tuple(c.upper() for c in reader.items("INGESTION_SEGMENT_A_CLIENTS"))
         or defaults.segment_a_clients,
         tiktok_fallback_hours=tt_window,
+        tiktok_username_path=reader.parsed(("RAPIDAPI_TIKTOK_USERNAME_PATH",),
+                                           DEFAULT_TIKTOK_USERNAME_PATH, _path,
+                                           "a path starting with /"),
     )
 
 

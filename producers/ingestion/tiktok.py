@@ -4,7 +4,11 @@ secUid: ``clients.tiktok_secuid`` else ``GET /api/user/info?uniqueId=<handle>``
 (``userInfo.user.secUid``). Videos: ``GET /api/user/posts?secUid=..&cursor=0&count=35`` (one
 page); the list is the first of ``data.itemList``, ``items``, ``result.videos``, ``videos``.
 When the primary fails **or returns an empty list**: ``GET /user/videos`` with the same
-parameters on the fallback host. Comments: ``GET /api/post/comments?videoId=..&count=50&cursor=n``
+parameters on the fallback host. When that still gives no video of today (failed, empty, or
+none of today): ``GET /user/posts?username=<handle>&cursor=0&count=35`` on the fallback host
+(the path is ``RAPIDAPI_TIKTOK_USERNAME_PATH``). Both fallbacks only inside
+``INGESTION_TIKTOK_FALLBACK_HOURS``.
+Comments: ``GET /api/post/comments?videoId=..&count=50&cursor=n``
 (``data.comments`` or ``comments``, total at ``.total``), the next cursor n+50 while the page is
 not empty and the cursor <= total; usernames from the whole comment tree. Timing as the old
 service: 2 s between pages; a page tried up to 3 times (500 ms × 2^(n-1)) for retryable
@@ -120,6 +124,23 @@ def commenters(comments: list[Any], bad: list[str]) -> Iterator[str]:
                 stack.extend((child, depth + 1) for child in children)
 
 
+def _collect(result: VideoFetch, items: list[Any], today: date, now: datetime) -> None:
+    """Map ``items`` into ``result``: today's videos, bad items, duplicates, the raw count."""
+    seen: set[str] = set()
+    for item in items:
+        result.raw_count += 1
+        mapped = map_video(item, today, now)
+        if isinstance(mapped, str):
+            result.problems.append(mapped)
+            result.incomplete_items = True
+        elif mapped is not None:
+            if mapped.video_id in seen:
+                result.duplicates = True
+                continue
+            seen.add(mapped.video_id)
+            result.videos.append(mapped)
+
+
 class TikTok:
     def __init__(self, api: RapidApi, *, fallback_allowed: Callable[[], bool] = lambda: True
                  ) -> None:
@@ -150,46 +171,74 @@ class TikTok:
 
     def videos(self, username: str, sec_uid: str | None, today: date, now: datetime
                ) -> VideoFetch:
+        """Today's videos of the account: by secUid (primary, then the fallback host), then by
+        username on the fallback host when that found no video of today or failed."""
         result = VideoFetch()
-        items: list[Any] = []
+        error: ApiError | None = None
         try:
-            if not sec_uid:
-                sec_uid = self.sec_uid(username)
-                if sec_uid is None:
-                    raise ApiError(self.primary.host, "/api/user/info", "no secUid",
-                                   detail=username)
-                result.sec_uid = sec_uid
-            try:
-                items = self._primary_posts(sec_uid)
-            except ApiError as exc:
-                stale = exc.status == 400 or "missing required params" in str(exc).lower()
-                if stale and not result.sec_uid:
-                    fresh = self.sec_uid(username)
-                    if fresh is None:
-                        raise
-                    result.sec_uid = sec_uid = fresh
-                    items = self._primary_posts(sec_uid)
-                else:
-                    items = self._fallback(sec_uid, exc)
-            if not items:
-                items = self._fallback(sec_uid, None)
+            _collect(result, self._by_sec_uid(username, sec_uid, result), today, now)
         except ApiError as exc:
-            result.error = str(exc)
-            return result
-        seen: set[str] = set()
-        for item in items:
-            result.raw_count += 1
-            mapped = map_video(item, today, now)
-            if isinstance(mapped, str):
-                result.problems.append(mapped)
-                result.incomplete_items = True
-            elif mapped is not None:
-                if mapped.video_id in seen:
-                    result.duplicates = True
-                    continue
-                seen.add(mapped.video_id)
-                result.videos.append(mapped)
+            error = exc
+        if error is not None or not result.videos:
+            by_name = self._by_username(username, error, today, now)
+            if by_name is not None and by_name.ok and (
+                    error is not None or by_name.videos or not result.raw_count):
+                by_name.sec_uid = result.sec_uid
+                return by_name
+            if error is not None and by_name is not None and by_name.error:
+                result.error = f"{error}; by username: {by_name.error}"
+                return result
+        if error is not None:
+            result.error = str(error)
         return result
+
+    def _by_sec_uid(self, username: str, sec_uid: str | None, result: VideoFetch
+                    ) -> list[Any]:
+        if not sec_uid:
+            sec_uid = self.sec_uid(username)
+            if sec_uid is None:
+                raise ApiError(self.primary.host, "/api/user/info", "no secUid",
+                               detail=username)
+            result.sec_uid = sec_uid
+        try:
+            items = self._primary_posts(sec_uid)
+        except ApiError as exc:
+            stale = exc.status == 400 or "missing required params" in str(exc).lower()
+            if stale and not result.sec_uid:
+                fresh = self.sec_uid(username)
+                if fresh is None:
+                    raise
+                result.sec_uid = sec_uid = fresh
+                items = self._primary_posts(sec_uid)
+            else:
+                items = self._fallback(sec_uid, exc)
+        if not items:
+            items = self._fallback(sec_uid, None)
+        return items
+
+    def _by_username(self, username: str, error: ApiError | None, today: date,
+                     now: datetime) -> VideoFetch | None:
+        """The second fallback: the account's videos by username on the fallback host
+        (``RAPIDAPI_TIKTOK_USERNAME_PATH``); None when the fallback may not be used."""
+        if self.fallback is None or not self.fallback_allowed():
+            return None
+        path = self.api.settings.tiktok_username_path
+        log.info("tiktok: %s; asking the fallback host %s by username",
+                 error or "no video of today by secUid", self.fallback.host)
+        self.api.fallback_used(self.primary.host)
+        fetch = VideoFetch()
+        try:
+            body = self.api.get(self.fallback, path,
+                                {"username": username, "cursor": 0, "count": 35})
+            items = video_list(body)
+            if items is None:
+                raise ApiError(self.fallback.host, path, "unexpected shape")
+        except ApiError as exc:
+            log.warning("tiktok: the fallback by username for %s failed: %s", username, exc)
+            fetch.error = str(exc)
+            return fetch
+        _collect(fetch, items, today, now)
+        return fetch
 
     def _fallback(self, sec_uid: str, error: ApiError | None) -> list[Any]:
         if self.fallback is None or not self.fallback_allowed():

@@ -1,6 +1,10 @@
 """A local RapidAPI stand-in (dev only): a WSGI app served by a real threaded HTTP server on
 127.0.0.1, answering the documented Instagram (social-api4) and TikTok (tiktok-api23, and the
-fallback's ``/user/videos``) shapes from generated data.
+fallback's ``/user/videos`` by secUid and ``/user/posts`` by username) shapes from generated
+data. The username route is this project's choice (the facts name no path; production sets
+``RAPIDAPI_TIKTOK_USERNAME_PATH`` to its provider's); it answers in a third item shape
+(``videos[]`` with ``aweme_id``, ``create_at`` in milliseconds, ``stats.likeCount``,
+``stats.comments``) so that every documented field variant is exercised.
 
 Faults are injectable while it runs: latency, a share of 5xx, a 429 burst (with
 ``Retry-After``), 401/403 for a host, and per-path scripted answers (``"timeout"`` = a body that
@@ -32,6 +36,7 @@ TT_HOST = "tiktok-api23.p.rapidapi.com"
 FALLBACK_HOST = "tiktok-api6.p.rapidapi.com"
 KEY = "standin-key"
 FALLBACK_KEY = "standin-fallback-key"
+USERNAME_PATH = "/user/posts"  # the TikTok fallback by username (RAPIDAPI_TIKTOK_USERNAME_PATH)
 
 
 @dataclass
@@ -58,6 +63,8 @@ class Data:
     ig: dict[str, list[IgPost]] = field(default_factory=dict)  # account -> posts (newest first)
     tt: dict[str, list[TtVideo]] = field(default_factory=dict)  # username -> videos
     sec_uids: dict[str, str] = field(default_factory=dict)  # username -> secUid
+    # username -> videos only the fallback by username returns (default: the same as ``tt``)
+    tt_by_username: dict[str, list[TtVideo]] = field(default_factory=dict)
 
     def likes_of(self, code: str) -> list[str] | int:
         for posts in self.ig.values():
@@ -67,7 +74,7 @@ class Data:
         return []
 
     def video(self, vid: str) -> TtVideo | None:
-        for videos in self.tt.values():
+        for videos in (*self.tt.values(), *self.tt_by_username.values()):
             for video in videos:
                 if video.id == vid:
                     return video
@@ -243,6 +250,15 @@ class StandIn:
                      "digg_count": v.digg, "comment_count": len(v.commenters)}
                     for i, v in zip(items, videos, strict=True)]}}
             return {"data": {"itemList": items, "hasMore": False}}
+        if path == USERNAME_PATH:
+            name = params.get("username", "").lower().lstrip("@")
+            found = self.data.tt_by_username.get(name, self.data.tt.get(name))
+            if found is None:
+                return {"statusCode": 10221, "message": "user not found"}
+            return {"videos": [] if empty else [
+                {"aweme_id": v.id, "create_at": v.create_time * 1000, "caption": v.desc,
+                 "stats": {"likeCount": v.digg, "comments": len(v.commenters)}}
+                for v in found], "hasMore": False}
         if path == "/api/post/comments":
             video = self.data.video(params.get("videoId", ""))
             people = video.commenters if video else []
