@@ -523,6 +523,27 @@ def test_bad_input_is_logged_and_skipped(db_url: str, conn: Conn,
     assert "standin-key" not in caplog.text
 
 
+def test_a_run_pauses_and_retries_likes_and_comments_as_configured(db_url: str,
+                                                                   conn: Conn) -> None:
+    seed_clients(conn)
+    data = standin_data()
+    data.tt["polres_a_tt"][0].commenters = [f"warga{i:03d}" for i in range(120)]
+    with StandIn(data) as server:
+        server.faults.script["/v1/likes"] = [500]
+        server.faults.script["/api/post/comments"] = ["ok", 503, "ok", 404, "ok", "ok", "ok"]
+        sleeps = RealSleeps()
+        job = Ingestion(settings_for(server, **TIMING), lambda: psycopg.connect(
+            db_url, autocommit=True), sleep=sleeps, progress=False)
+        summary = run(job, db_url)
+    assert not summary.errors, summary.errors
+    assert summary.retries == 3  # a likes page, a comment page, the video
+    assert sorted(sleeps) == sorted([0.02, 0.05, 0.01, 0.05, 0.1, 0.05, 0.05])
+    stored = conn.execute("SELECT jsonb_array_length(comments) FROM tiktok_comment"
+                          ).fetchone()
+    assert stored == (121,)  # 120 commenters and the exception user
+    assert likes(conn, "A1") == ["budi", "pimpinan", "siti"]
+
+
 def test_a_run_stores_the_videos_found_by_username_inside_the_fallback_hours(
         db_url: str, conn: Conn) -> None:
     seed_clients(conn)
