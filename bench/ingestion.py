@@ -4,8 +4,10 @@ The stand-in (tests/dev/rapidapi_standin.py) answers with ~300 ms latency, 2 % H
 burst of 429 (``Retry-After: 1``). One cycle = every client's Instagram posts, TikTok posts,
 Instagram likes and TikTok comments of the day, written into a fresh database holding one
 province of sample data (40 clients). Baseline, in the same run: the old design's concurrency
-(4 clients in parallel, one post's pages after the other). Then the memory of a
-100,000-item like list (paged, 5,000 names a page).
+(4 clients in parallel, one post's pages after the other). Both keep the old service's
+engagement timing (2 s between comment pages, the likes/comment retry waits: the defaults of
+docs/concepts/ingestion.md#pauses-and-retries). Then the memory of a 100,000-item like list
+(paged, 5,000 names a page).
 """
 
 from __future__ import annotations

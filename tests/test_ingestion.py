@@ -704,3 +704,15 @@ def test_the_writes_on_the_real_cicero_variants(empty_db_url: str, variant: str)
                 datetime.fromtimestamp(at(8), UTC),)
 
 
+def test_revision_0003_creates_and_drops_ingestion_state(empty_db_url: str) -> None:
+    def exists() -> bool:
+        with psycopg.connect(empty_db_url) as c:
+            row = c.execute("SELECT to_regclass('ingestion_state') IS NOT NULL").fetchone()
+        return bool(row and row[0])
+
+    migrate.upgrade(empty_db_url)
+    assert exists()
+    migrate.downgrade(empty_db_url, "0002_task_recap_state")
+    assert not exists()
+    migrate.upgrade(empty_db_url)
+    assert exists()
