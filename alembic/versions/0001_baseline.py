@@ -165,16 +165,20 @@ def _foreign_objects(conn: Any) -> list[tuple[str, str]]:
     return [(kind, name) for kind, name in rows]
 
 
+def _rename(conn: Any, old: str, new: str) -> None:
+    """Rename a table and the sequences/indexes named after it (``old_id_seq`` -> ``new_id_seq``)."""
+    owned = _owned(conn, old)
+    conn.execute(f'ALTER TABLE public."{old}" RENAME TO "{new}"')
+    for name, kind in owned:
+        if name.startswith(old):
+            what = "SEQUENCE" if kind == "S" else "INDEX"
+            conn.execute(f'ALTER {what} public."{name}" RENAME TO "{new + name[len(old):]}"')
+
+
 def _set_aside(conn: Any, table: str) -> int:
     """Rename the skeleton table and its sequences/indexes out of the way; its row count."""
     new = table + SKELETON_SUFFIX
-    owned = _owned(conn, table)
-    conn.execute(f'ALTER TABLE public."{table}" RENAME TO "{new}"')
-    for name, kind in owned:
-        if name.startswith(table):
-            renamed = new + name[len(table):]
-            what = "SEQUENCE" if kind == "S" else "INDEX"
-            conn.execute(f'ALTER {what} public."{name}" RENAME TO "{renamed}"')
+    _rename(conn, table, new)
     rows: int = conn.execute(f'SELECT count(*) FROM public."{new}"').fetchone()[0]
     log.info('set aside the refactor skeleton\'s "%s" as "%s" (%d row(s) kept there)',
              table, new, rows)
@@ -305,15 +309,6 @@ def downgrade() -> None:
         conn.execute(f'DROP TABLE IF EXISTS public."{name}"')
     for table in SKELETON_COLUMNS:
         if _columns(conn, table + SKELETON_SUFFIX) is not None:
-            _restore(conn, table)
+            _rename(conn, table + SKELETON_SUFFIX, table)  # undo _set_aside
 
 
-def _restore(conn: Any, table: str) -> None:
-    """Undo _set_aside: the skeleton table (and its sequences/indexes) get their names back."""
-    aside = table + SKELETON_SUFFIX
-    owned = _owned(conn, aside)
-    conn.execute(f'ALTER TABLE public."{aside}" RENAME TO "{table}"')
-    for name, kind in owned:
-        if name.startswith(aside):
-            what = "SEQUENCE" if kind == "S" else "INDEX"
-            conn.execute(f'ALTER {what} public."{name}" RENAME TO "{table + name[len(aside):]}"')
