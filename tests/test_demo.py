@@ -40,8 +40,9 @@ def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connectio
 
     files = demo.write_attachments(db_url, tmp_path)
     names = sorted(p.name for p in files)
-    assert "Rekap_Harian_BATU_22_November_2026.xlsx" in names
-    assert "Rekap_Mingguan_BATU_16_November_2026_sd_22_November_2026.xlsx" in names
+    # workbooks go only where routed (directorate groups, super admins; BATU's super is invalid)
+    assert names == ["Rekap_Harian_DITBINMAS_22_November_2026.xlsx",
+                     "Rekap_Mingguan_DITBINMAS_16_November_2026_sd_22_November_2026.xlsx"]
     assert load_workbook(files[0]).sheetnames
 
 

@@ -85,47 +85,58 @@ def test_daily_report(db_url: str, conn: psycopg.Connection[Any],
              if r["attachment"] is None}
     assert {(GROUP_BATU, f"daily:BATU:ig:{GROUP_BATU}"), (OPERATOR, f"daily:BATU:ig:{OPERATOR}"),
             (GROUP_BATU, f"daily:BATU:tiktok:{GROUP_BATU}"),
-            (GROUP_DIT, f"daily:DITBINMAS:dir_ig:{GROUP_DIT}"),
-            (ADMIN, f"daily:DITBINMAS:dir_ig:{ADMIN}")} <= texts
-    assert not any(r["recipient"] == ADMIN and ":BATU:" in r["dedupe_key"] for r in rows)
+            (GROUP_DIT, f"daily:DITBINMAS:dir_ig:{GROUP_DIT}")} <= texts
+    # the default routing (the old audiences) sends no report to ADMIN_WHATSAPP
+    assert not any(r["recipient"] == ADMIN for r in rows)
     # the invalid super-admin number and the invalid admin entry are logged, never fatal
     messages = [r.getMessage() for r in caplog.records]
     assert any("bukan-nomor" in m for m in messages)
     assert any("ADMIN_WHATSAPP" in m and "x1" in m for m in messages)
+    assert "daily_report: client DITBINMAS has no usable recipient for audience super " \
+        "(client_super)" in messages
     assert outcome.result is not None and outcome.result.skipped == 3  # ig, tiktok, document
-    # one .xlsx per client and recipient, after that recipient's texts
+    # the dedupe keys guard a second run of the same period
+    conn.execute("DELETE FROM producer_run")
+    again = run(db_url, reports.DAILY, slot, admin_whatsapp=("0813-1111-2222",))
+    assert again.result is not None and again.result.enqueued == 0
+    assert again.result.duplicates == len(rows)
+    # the .xlsx only to the routed audiences (directorate group, super admins; BATU's super
+    # admin is the invalid number), after that recipient's texts
     docs = [r for r in rows if r["attachment"] is not None]
     assert {(r["recipient"], r["attachment_name"]) for r in docs} == {
-        (GROUP_BATU, "Rekap_Harian_BATU_22_November_2026.xlsx"),
-        (OPERATOR, "Rekap_Harian_BATU_22_November_2026.xlsx"),
-        (GROUP_DIT, "Rekap_Harian_DITBINMAS_22_November_2026.xlsx"),
-        (ADMIN, "Rekap_Harian_DITBINMAS_22_November_2026.xlsx")}
-    for recipient in (GROUP_BATU, OPERATOR):
-        mine = [r for r in rows if r["recipient"] == recipient]
-        assert mine[-1]["attachment"] is not None
-    doc = next(r for r in docs if r["recipient"] == GROUP_BATU)
+        (GROUP_DIT, "Rekap_Harian_DITBINMAS_22_November_2026.xlsx")}
+    mine = [r for r in rows if r["recipient"] == GROUP_DIT]
+    assert mine[-1]["attachment"] is not None
+    doc = docs[0]
     assert doc["attachment_mime"].endswith("spreadsheetml.sheet")
+    assert "Rekap Harian" in doc["content"] and "DIREKTORAT BINMAS" in doc["content"]
+    # BATU's workbook, as a routed super admin of BATU would get it
+    conn.execute("UPDATE clients SET client_super = '0813-1111-2222' WHERE client_id = 'BATU'")
+    conn.execute("DELETE FROM producer_run")
+    third = run(db_url, reports.DAILY, slot)
+    assert third.result is not None and third.result.enqueued == 3  # ig, tiktok, document
+    doc = outbox(conn, "daily_report")[-1]
+    assert (doc["recipient"], doc["attachment_name"]) == (
+        ADMIN, "Rekap_Harian_BATU_22_November_2026.xlsx")
     assert "Rekap Harian" in doc["content"] and "POLRES BATU" in doc["content"]
     book = load_workbook(io.BytesIO(bytes(doc["attachment"])))
     sheet = book["IG POLRES BATU"]
     assert sheet["E3"].value == "Minggu, 22/11/2026"
     assert [sheet.cell(r, 3).value for r in (5, 6, 7)] == ["ANDI", "CICI", "BUDI"]
     assert [sheet.cell(5, c).value for c in (5, 6, 7)] == [2, 2, 0]
-    # the dedupe keys guard a second run of the same period
-    conn.execute("DELETE FROM producer_run")
-    again = run(db_url, reports.DAILY, slot, admin_whatsapp=("0813-1111-2222",))
-    assert again.result is not None and again.result.enqueued == 0
-    assert again.result.duplicates == len(rows)
 
 
 def test_weekly_report_attaches_the_week(db_url: str, conn: psycopg.Connection[Any]) -> None:
     seed(conn)
+    conn.execute("UPDATE clients SET client_super = '0813-1111-2222' WHERE client_id = 'BATU'")
     slot = DAY + timedelta(days=1, hours=7)  # Monday 23 November
     outcome = run(db_url, reports.WEEKLY, slot)
     assert outcome.status == "done", outcome.error
     rows = outbox(conn, "weekly_report")
     assert all(r["dedupe_key"].startswith("weekly_report:2026-11-16:") for r in rows)
-    batu_group = [r for r in rows if r["recipient"] == GROUP_BATU]
+    # the group gets the text, the super admin the text and the workbook (default routing)
+    assert [r["attachment"] is None for r in rows if r["recipient"] == GROUP_BATU] == [True]
+    batu_group = [r for r in rows if r["recipient"] == ADMIN]
     assert [r["attachment"] is None for r in batu_group] == [True, False]
     assert batu_group[1]["attachment_name"] == (
         "Rekap_Mingguan_BATU_16_November_2026_sd_22_November_2026.xlsx")
@@ -143,12 +154,13 @@ def test_weekly_report_attaches_the_week(db_url: str, conn: psycopg.Connection[A
 def test_monthly_report_covers_the_previous_month(db_url: str,
                                                   conn: psycopg.Connection[Any]) -> None:
     seed(conn)
+    conn.execute("UPDATE clients SET client_super = '0813-1111-2222' WHERE client_id = 'BATU'")
     slot = datetime(2026, 12, 1, 7, 0, tzinfo=JAKARTA)
     outcome = run(db_url, reports.MONTHLY, slot)
     assert outcome.status == "done", outcome.error
     rows = outbox(conn, "monthly_report")
     assert rows and all(r["dedupe_key"].startswith("monthly_report:2026-11-01:") for r in rows)
-    doc = next(r for r in rows if r["recipient"] == GROUP_BATU and r["attachment"])
+    doc = next(r for r in rows if r["recipient"] == ADMIN and r["attachment"])
     assert doc["attachment_name"] == "Rekap_Bulanan_BATU_November_2026.xlsx"
     sheet = load_workbook(io.BytesIO(bytes(doc["attachment"])))["IG POLRES BATU"]
     assert sheet.max_column == 4 + 3 * 30

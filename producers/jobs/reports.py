@@ -8,14 +8,17 @@ are in ``producers/sql/reports.sql``, one per job, named after it):
 - ``monthly_report`` (``0 7 1 * *``): ``monthly_report_view`` for the previous month.
 
 The period is derived from the slot (not from the clock), so a backfill of an old slot sends
-that slot's period. Every row ``(message_key, recipient, summary)`` becomes one text message
-with ``dedupe_key = <type>:<period start>:<message_key>:<recipient>``; rows flagged
-``admin_copy`` are also sent once per message to every valid ``ADMIN_WHATSAPP`` number (same key
-shape, so an admin who is already a recipient gets it once). After a client's texts, each of
-its recipients gets the client's ``.xlsx`` recap (built from ``report_user_day``, see
-:mod:`producers.xlsx`) as a document message whose content is a short caption
-(key ``<type>:<period start>:xlsx:<client_id>:<recipient>``). Recipients the outbox refuses are
-logged (masked) and skipped.
+that slot's period. Who receives a client's messages is data: ``report_routing`` (report kind x
+client or client type -> audiences group / operator / super / admins / fixed number, attachment
+yes or no; docs/concepts/reports.md#who-gets-what), read at each run; a recipient reached
+through two audiences gets each message once. Every ``(message_key, summary)`` of the view
+becomes one text message per routed recipient with
+``dedupe_key = <type>:<period start>:<message_key>:<recipient>``. After a client's texts, each
+recipient routed with ``attachment`` gets the client's ``.xlsx`` recap (built from
+``report_user_day``, see :mod:`producers.xlsx`) as a document message whose content is a short
+caption (key ``<type>:<period start>:xlsx:<client_id>:<recipient>``). Recipients the outbox
+refuses are logged (masked) and skipped; a routed audience with no usable value is logged once
+per client.
 """
 
 from __future__ import annotations
@@ -129,6 +132,48 @@ def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, b
     return built
 
 
+@dataclass
+class Route:
+    """One client's recipients of one report kind, in sending order (``report_routing``)."""
+
+    recipients: list[str]
+    attach: dict[str, bool]
+
+
+def routes(conn: Any, kind: str, client_ids: list[str], admins: list[str]) -> dict[str, Route]:
+    """``client_id -> Route`` for ``kind`` (``report_routing``); each recipient once, with the
+    attachment if any of its audiences has it. A routed audience without one usable value is
+    logged once per client and audience; invalid values stay in the list (the outbox refuses
+    them and :func:`enqueue_logged` logs them)."""
+    result: dict[str, Route] = {cid: Route([], {}) for cid in client_ids}
+    usable: dict[tuple[str, str], bool] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_q("routes"), {"kind": kind, "clients": client_ids, "admins": admins})
+        for row in cur:
+            client_id, audience = str(row["client_id"]), str(row["audience"])
+            key = (client_id, audience)
+            usable[key] = usable.get(key, False) or bool(row["recipient_valid"])
+            recipient = row["recipient"]
+            if recipient is None:
+                continue
+            route = result[client_id]
+            if recipient not in route.attach:
+                route.recipients.append(recipient)
+                route.attach[recipient] = False
+            route.attach[recipient] = route.attach[recipient] or bool(row["attachment"])
+    for (client_id, audience), ok in usable.items():
+        if not ok:
+            log.warning("%s: client %s has no usable recipient for audience %s (%s)", kind,
+                        client_id, audience, AUDIENCE_FIELDS[audience],
+                        extra={"job": kind})
+    return result
+
+
+AUDIENCE_FIELDS = {"group": "client_group", "operator": "client_operator",
+                   "super": "client_super", "admins": "ADMIN_WHATSAPP",
+                   "fixed": "report_routing.recipient"}
+
+
 def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> JobResult:
     conn = ctx.conn
     period = kind.period(jakarta(ctx.slot).date())
@@ -136,44 +181,44 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
         cur.execute(_q(kind.name), {"start": period.start})
         rows = cur.fetchall()
     admins = canonical(conn, ctx.admin_whatsapp) if ctx.admin_whatsapp else []
-    messages: list[NewMessage] = []
-    clients: dict[str, tuple[str, list[str]]] = {}  # client_id -> (name, recipients in order)
-    admin_messages: dict[str, dict[str, Any]] = {}
+    # the view gives each message once per client recipient; the routing decides who gets it
+    names: dict[str, str] = {}
+    texts: dict[str, list[tuple[str, str]]] = {}  # client_id -> [(message_key, summary)]
     for row in rows:
-        client_id, recipient = str(row["client_id"]), str(row["recipient"])
-        name, recipients = clients.setdefault(client_id, (str(row["client_name"]), []))
-        if recipient not in recipients:
-            recipients.append(recipient)
-        messages.append(NewMessage(
-            recipient=recipient, content=row["summary"], type=kind.name,
-            dedupe_key=f"{kind.name}:{period.key}:{row['message_key']}:{recipient}"))
-        if row["admin_copy"] and admins:
-            admin_messages.setdefault(row["message_key"], row)
-    for message_key, row in admin_messages.items():
-        client_id = str(row["client_id"])
-        for admin in admins:
-            messages.append(NewMessage(
-                recipient=admin, content=row["summary"], type=kind.name,
-                dedupe_key=f"{kind.name}:{period.key}:{message_key}:{admin}"))
-            if admin not in clients[client_id][1]:
-                clients[client_id][1].append(admin)
-    documents = 0
-    if attach:
-        files = workbooks(conn, {cid: name for cid, (name, _) in clients.items()}, period)
-        for client_id, (name, recipients) in clients.items():
-            data = files[client_id]
-            attachment = Attachment(data, xlsx.file_name(kind.kind, client_id, period.start,
-                                                         period.end), xlsx.XLSX_MIME)
-            text = caption(kind, name, period)
-            for recipient in recipients:
-                documents += 1
+        client_id, message_key = str(row["client_id"]), str(row["message_key"])
+        names.setdefault(client_id, str(row["client_name"]))
+        mine = texts.setdefault(client_id, [])
+        if not any(k == message_key for k, _ in mine):
+            mine.append((message_key, str(row["summary"])))
+    routed = routes(conn, kind.name, list(names), admins)
+    messages: list[NewMessage] = []
+    for client_id, mine in texts.items():
+        for message_key, summary in mine:
+            for recipient in routed[client_id].recipients:
                 messages.append(NewMessage(
-                    recipient=recipient, content=text, type=kind.name, attachment=attachment,
-                    dedupe_key=f"{kind.name}:{period.key}:xlsx:{client_id}:{recipient}"))
+                    recipient=recipient, content=summary, type=kind.name,
+                    dedupe_key=f"{kind.name}:{period.key}:{message_key}:{recipient}"))
+    documents = 0
+    wanted = {cid: names[cid] for cid, route in routed.items() if any(route.attach.values())}
+    if attach and wanted:
+        files = workbooks(conn, wanted, period)
+        for client_id, name in wanted.items():
+            attachment = Attachment(files[client_id], xlsx.file_name(
+                kind.kind, client_id, period.start, period.end), xlsx.XLSX_MIME)
+            text = caption(kind, name, period)
+            route = routed[client_id]
+            for recipient in route.recipients:
+                if route.attach[recipient]:
+                    documents += 1
+                    messages.append(NewMessage(
+                        recipient=recipient, content=text, type=kind.name,
+                        attachment=attachment,
+                        dedupe_key=f"{kind.name}:{period.key}:xlsx:{client_id}:{recipient}"))
     return enqueue_logged(conn, kind.name, messages).job_result(
         f"period {period.start.isoformat()}..{period.end.isoformat()}: "
-        f"{len(rows)} view rows, {len(clients)} clients, {documents} documents, "
-        f"{len(admin_messages)} admin copies")
+        f"{len(rows)} view rows, {len(names)} clients, "
+        f"{sum(len(r.recipients) for r in routed.values())} routed recipients, "
+        f"{documents} documents")
 
 
 def make_job(kind: ReportKind, *, attach: bool = True) -> JobSpec:

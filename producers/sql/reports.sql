@@ -34,3 +34,52 @@ SELECT report_date, client_id, user_id, user_client_id, user_client_name, title,
 -- name: audience
 -- The people of a client with no post in the whole period (its sheet shows them with zeros).
 SELECT * FROM report_audience WHERE client_id = %(client)s
+
+-- name: routes
+-- Who receives report kind %(kind)s for each of the clients %(clients)s (report_routing; only
+-- the rows of a client's most specific scope), one row per routed audience and recipient in
+-- sending order; an audience with no value at all gives one row with recipient NULL. Values
+-- are split like report_recipient's (',', ';', newlines); %(admins)s are the canonical
+-- ADMIN_WHATSAPP JIDs. A recipient reached through two audiences appears twice: the producer
+-- keeps the first and ORs the attachment flags.
+WITH c AS (
+    SELECT c.client_id, lower(c.client_type) AS client_type, c.client_group, c.client_operator,
+           c.client_super
+      FROM cicero_clients() c
+     WHERE c.client_id = ANY(%(clients)s::text[])),
+r AS (
+    SELECT c.*, r.route_id, r.audience, r.recipient AS fixed, r.attachment,
+           rank() OVER (PARTITION BY c.client_id
+                        ORDER BY CASE WHEN r.client_id IS NOT NULL THEN 0
+                                      WHEN r.client_type IS NOT NULL THEN 1 ELSE 2 END)
+               AS scope_rank
+      FROM c
+      JOIN report_routing r
+        ON r.report_kind = %(kind)s
+       AND (r.client_id IS NULL OR upper(btrim(r.client_id)) = upper(c.client_id))
+       AND (r.client_type IS NULL OR r.client_type = c.client_type))
+SELECT r.client_id, r.audience, x.recipient_raw, x.recipient, x.recipient_valid, r.attachment
+  FROM r
+  LEFT JOIN LATERAL (
+        SELECT s.item AS recipient_raw, coalesce(p.jid, btrim(v.candidate)) AS recipient,
+               p.problem IS NULL AS recipient_valid, s.ord
+          FROM cicero_split_list(CASE r.audience WHEN 'group' THEN r.client_group
+                                                 WHEN 'operator' THEN r.client_operator
+                                                 WHEN 'super' THEN r.client_super END) s
+         CROSS JOIN LATERAL (SELECT CASE WHEN r.audience = 'group'
+                                         THEN cicero_group_id(s.item) ELSE s.item END
+                                    AS candidate) v
+         CROSS JOIN LATERAL wa_parse_recipient(v.candidate) p
+         WHERE r.audience IN ('group', 'operator', 'super')
+        UNION ALL
+        SELECT a.jid, a.jid, true, a.ord
+          FROM unnest(%(admins)s::text[]) WITH ORDINALITY AS a (jid, ord)
+         WHERE r.audience = 'admins'
+        UNION ALL
+        SELECT r.fixed, coalesce(p.jid, btrim(r.fixed)), p.problem IS NULL, 1
+          FROM wa_parse_recipient(r.fixed) p
+         WHERE r.audience = 'fixed') x ON true
+ WHERE r.scope_rank = 1
+ ORDER BY r.client_id,
+          array_position(ARRAY['group', 'operator', 'super', 'admins', 'fixed'], r.audience),
+          r.route_id, x.ord
