@@ -1,4 +1,4 @@
-"""Which jobs exist: the built-in five plus the complaints package's ``complaint_intake``.
+"""Which jobs exist: the built-in eight plus the complaints package's ``complaint_intake``.
 
 ``base_specs()`` is what the settings are read for (names, cron variables, default crons and
 graces). ``configured_specs(settings)`` rebuilds the specs whose behaviour depends on settings
@@ -55,7 +55,8 @@ def external_specs() -> list[JobSpec]:
 def base_specs() -> list[JobSpec]:
     # complaint_intake (external) runs before complaint_response at a shared moment, so a
     # complaint parsed at 09:05 is answered in the same 09:05 tick.
-    return [reports.DAILY, reports.WEEKLY, reports.MONTHLY, task_delivery_recap.JOB,
+    return [reports.DAILY, reports.WEEKLY, reports.MONTHLY, reports.PROGRESS,
+            reports.DITBINMAS_PROGRESS, reports.BIDHUMAS_PROGRESS, task_delivery_recap.JOB,
             *external_specs(), complaint_response.JOB]
 
 

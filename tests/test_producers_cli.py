@@ -119,8 +119,9 @@ def test_the_intake_job_is_imported_defensively(monkeypatch: pytest.MonkeyPatch,
                                                ("tests.test_producers_cli", "OFF")))
     with caplog.at_level("INFO"):
         names = [spec.name for spec in registry.base_specs()]
-    assert names == ["daily_report", "weekly_report", "monthly_report", "task_delivery_recap",
-                     "complaint_response"]
+    assert names == ["daily_report", "weekly_report", "monthly_report", "progress_report",
+                     "ditbinmas_progress_report", "bidhumas_progress_report",
+                     "task_delivery_recap", "complaint_response"]
     text = caplog.text
     assert "no_such_module is not installed" in text
     assert "tests.test_producers_cli.OFF is not a JobSpec" in text

@@ -257,5 +257,6 @@ def test_two_schedulers_with_the_real_jobs_race_over_a_week(
     assert conn.execute("SELECT sum(duplicates) FROM producer_run "
                         "WHERE job <> 'task_delivery_recap'").fetchone() == (0,)
     types = dict(conn.execute("SELECT type, count(*) FROM wa_outbox GROUP BY type").fetchall())
+    # same-day recaps: BATU's (org) and the DITBINMAS group's; no BIDHUMAS client here
     assert set(types) == {"daily_report", "weekly_report", "task_delivery_recap",
-                          "complaint_response"}
+                          "complaint_response", "progress_report", "ditbinmas_progress_report"}

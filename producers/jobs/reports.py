@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from psycopg.rows import dict_row
@@ -58,6 +58,10 @@ def previous_day(slot_day: date) -> Period:
     return Period(day, day)
 
 
+def same_day(slot_day: date) -> Period:
+    return Period(slot_day, slot_day)
+
+
 def previous_week(slot_day: date) -> Period:
     monday = slot_day - timedelta(days=slot_day.weekday() + 7)
     return Period(monday, monday + timedelta(days=6))
@@ -76,6 +80,13 @@ class ReportKind:
     cron: str
     cron_env: str
     period: Callable[[date], Period]
+    query: str = ""  # the query in reports.sql, when not the job's name
+    upto: bool = False  # same-day: only posts uploaded up to the slot (outbox.report_upto)
+    grace: timedelta = timedelta(hours=6)
+
+    def period_key(self, period: Period, slot: datetime) -> str:
+        """The period part of the dedupe keys: the day, plus the slot's HHMM when same-day."""
+        return f"{period.key}T{slot:%H%M}" if self.upto else period.key
 
 
 DAILY_KIND = ReportKind("daily_report", "daily", "Harian", "0 7 * * *", "DAILY_REPORT_CRON",
@@ -84,6 +95,21 @@ WEEKLY_KIND = ReportKind("weekly_report", "weekly", "Mingguan", "0 7 * * 1",
                          "WEEKLY_REPORT_CRON", previous_week)
 MONTHLY_KIND = ReportKind("monthly_report", "monthly", "Bulanan", "0 7 1 * *",
                           "MONTHLY_REPORT_CRON", previous_month)
+# The same-day recaps of the old services (today up to the slot, "data s.d. 15.20 WIB"): the
+# org recap at 15:20, 18:20, 20:20 (and the Ditbinmas group at 15:20, its super admins at 18:20,
+# through report_routing.at_time), the Ditbinmas group at 18:10, BIDHUMAS at 15:45, 20:15 and
+# 22:15 (its cron has three more slots, which report_routing routes nowhere: they send nothing).
+PROGRESS_KIND = ReportKind("progress_report", "daily", "Harian", "20 15,18,20 * * *",
+                           "PROGRESS_REPORT_CRON", same_day, query="daily_report", upto=True,
+                           grace=timedelta(minutes=60))
+DITBINMAS_PROGRESS_KIND = ReportKind(
+    "ditbinmas_progress_report", "daily", "Harian", "10 18 * * *",
+    "DITBINMAS_PROGRESS_REPORT_CRON", same_day, query="daily_report", upto=True,
+    grace=timedelta(minutes=60))
+BIDHUMAS_PROGRESS_KIND = ReportKind(
+    "bidhumas_progress_report", "daily", "Harian", "15,45 15,20,22 * * *",
+    "BIDHUMAS_PROGRESS_REPORT_CRON", same_day, query="daily_report", upto=True,
+    grace=timedelta(minutes=60))
 
 
 def caption(kind: ReportKind, client_name: str, period: Period) -> str:
@@ -140,7 +166,8 @@ class Route:
     attach: dict[str, bool]
 
 
-def routes(conn: Any, kind: str, client_ids: list[str], admins: list[str]) -> dict[str, Route]:
+def routes(conn: Any, kind: str, client_ids: list[str], admins: list[str],
+           at: str = "07:00") -> dict[str, Route]:
     """``client_id -> Route`` for ``kind`` (``report_routing``); each recipient once, with the
     attachment if any of its audiences has it. A routed audience without one usable value is
     logged once per client and audience; invalid values stay in the list (the outbox refuses
@@ -148,7 +175,8 @@ def routes(conn: Any, kind: str, client_ids: list[str], admins: list[str]) -> di
     result: dict[str, Route] = {cid: Route([], {}) for cid in client_ids}
     usable: dict[tuple[str, str], bool] = {}
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(_q("routes"), {"kind": kind, "clients": client_ids, "admins": admins})
+        cur.execute(_q("routes"), {"kind": kind, "clients": client_ids, "admins": admins,
+                                   "at": at})
         for row in cur:
             client_id, audience = str(row["client_id"]), str(row["audience"])
             key = (client_id, audience)
@@ -176,9 +204,17 @@ AUDIENCE_FIELDS = {"group": "client_group", "operator": "client_operator",
 
 def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> JobResult:
     conn = ctx.conn
-    period = kind.period(jakarta(ctx.slot).date())
+    slot = jakarta(ctx.slot)
+    period = kind.period(slot.date())
+    at = f"{slot:%H:%M}"
+    key = kind.period_key(period, slot)
+    routed_at = conn.execute(_q("routed_at"), {"kind": kind.name, "at": at}).fetchone()
+    if not (routed_at and routed_at[0]):
+        return JobResult(detail=f"no report_routing row for {kind.name} at {at}")
+    if kind.upto:  # the views see only the posts uploaded up to the slot
+        conn.execute("SELECT set_config('outbox.report_upto', %s, true)", (slot.isoformat(),))
     with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(_q(kind.name), {"start": period.start})
+        cur.execute(_q(kind.query or kind.name), {"start": period.start})
         rows = cur.fetchall()
     admins = canonical(conn, ctx.admin_whatsapp) if ctx.admin_whatsapp else []
     # the view gives each message once per client recipient; the routing decides who gets it
@@ -190,14 +226,14 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
         mine = texts.setdefault(client_id, [])
         if not any(k == message_key for k, _ in mine):
             mine.append((message_key, str(row["summary"])))
-    routed = routes(conn, kind.name, list(names), admins)
+    routed = routes(conn, kind.name, list(names), admins, at)
     messages: list[NewMessage] = []
     for client_id, mine in texts.items():
         for message_key, summary in mine:
             for recipient in routed[client_id].recipients:
                 messages.append(NewMessage(
                     recipient=recipient, content=summary, type=kind.name,
-                    dedupe_key=f"{kind.name}:{period.key}:{message_key}:{recipient}"))
+                    dedupe_key=f"{kind.name}:{key}:{message_key}:{recipient}"))
     documents = 0
     wanted = {cid: names[cid] for cid, route in routed.items() if any(route.attach.values())}
     if attach and wanted:
@@ -213,7 +249,7 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
                     messages.append(NewMessage(
                         recipient=recipient, content=text, type=kind.name,
                         attachment=attachment,
-                        dedupe_key=f"{kind.name}:{period.key}:xlsx:{client_id}:{recipient}"))
+                        dedupe_key=f"{kind.name}:{key}:xlsx:{client_id}:{recipient}"))
     return enqueue_logged(conn, kind.name, messages).job_result(
         f"period {period.start.isoformat()}..{period.end.isoformat()}: "
         f"{len(rows)} view rows, {len(names)} clients, "
@@ -226,9 +262,12 @@ def make_job(kind: ReportKind, *, attach: bool = True) -> JobSpec:
         return run_report(ctx, kind, attach=attach)
 
     return JobSpec(name=kind.name, default_cron=kind.cron, cron_env=kind.cron_env, run=run,
-                   grace=timedelta(hours=6))
+                   grace=kind.grace)
 
 
 DAILY = make_job(DAILY_KIND)
 WEEKLY = make_job(WEEKLY_KIND)
 MONTHLY = make_job(MONTHLY_KIND)
+PROGRESS = make_job(PROGRESS_KIND)
+DITBINMAS_PROGRESS = make_job(DITBINMAS_PROGRESS_KIND)
+BIDHUMAS_PROGRESS = make_job(BIDHUMAS_PROGRESS_KIND)

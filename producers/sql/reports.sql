@@ -35,9 +35,15 @@ SELECT report_date, client_id, user_id, user_client_id, user_client_name, title,
 -- The people of a client with no post in the whole period (its sheet shows them with zeros).
 SELECT * FROM report_audience WHERE client_id = %(client)s
 
+-- name: routed_at
+-- Whether report kind %(kind)s has any route for the slot time %(at)s (Jakarta HH:MM).
+SELECT EXISTS (SELECT 1 FROM report_routing
+                WHERE report_kind = %(kind)s AND (at_time IS NULL OR at_time = %(at)s::time))
+
 -- name: routes
 -- Who receives report kind %(kind)s for each of the clients %(clients)s (report_routing; only
--- the rows of a client's most specific scope), one row per routed audience and recipient in
+-- the rows of a client's most specific scope, then only those for the slot time %(at)s or for
+-- every slot), one row per routed audience and recipient in
 -- sending order; an audience with no value at all gives one row with recipient NULL. Values
 -- are split like report_recipient's (',', ';', newlines); %(admins)s are the canonical
 -- ADMIN_WHATSAPP JIDs. A recipient reached through two audiences appears twice: the producer
@@ -48,7 +54,7 @@ WITH c AS (
       FROM cicero_clients() c
      WHERE c.client_id = ANY(%(clients)s::text[])),
 r AS (
-    SELECT c.*, r.route_id, r.audience, r.recipient AS fixed, r.attachment,
+    SELECT c.*, r.route_id, r.audience, r.recipient AS fixed, r.attachment, r.at_time,
            rank() OVER (PARTITION BY c.client_id
                         ORDER BY CASE WHEN r.client_id IS NOT NULL THEN 0
                                       WHEN r.client_type IS NOT NULL THEN 1 ELSE 2 END)
@@ -80,6 +86,7 @@ SELECT r.client_id, r.audience, x.recipient_raw, x.recipient, x.recipient_valid,
           FROM wa_parse_recipient(r.fixed) p
          WHERE r.audience = 'fixed') x ON true
  WHERE r.scope_rank = 1
+   AND (r.at_time IS NULL OR r.at_time = %(at)s::time)
  ORDER BY r.client_id,
           array_position(ARRAY['group', 'operator', 'super', 'admins', 'fixed'], r.audience),
           r.route_id, x.ord
