@@ -25,7 +25,8 @@ from tests.dev import REPO_ROOT
 from views import adapter
 
 OURS = {"wa_outbox", "wa_message_type", "wa_session", "wa_inbox", "complaint_queue",
-        "producer_run", "cicero_bootstrap_table", "cicero_adapter", "task_recap_state"}
+        "producer_run", "cicero_bootstrap_table", "cicero_adapter", "task_recap_state",
+        "ingestion_state", "report_routing"}
 
 
 def tables(url: str) -> set[str]:
