@@ -25,7 +25,6 @@ import hashlib
 import io
 import logging
 import os
-import re
 import subprocess
 import sys
 import uuid
@@ -587,12 +586,9 @@ def test_the_adapter_follows_a_column_the_node_services_add(empty_db_url: str) -
 
 
 def daily_rows(conn: Conn, day: date) -> list[tuple[str, str, bool, str]]:
-    """The view's rows that the default report_routing sends (a directorate's operator is not
-    routed)."""
     return [(r[0], r[1], r[2], r[3]) for r in conn.execute(
         "SELECT message_key, recipient, recipient_valid, summary FROM daily_report_view"
-        " WHERE report_date = %s AND NOT (client_type = 'direktorat'"
-        " AND recipient_role = 'operator') ORDER BY message_key, recipient", (day,))]
+        " WHERE report_date = %s ORDER BY message_key, recipient", (day,))]
 
 
 def task_rows(conn: Conn, at: datetime) -> list[tuple[Any, ...]]:
@@ -601,16 +597,10 @@ def task_rows(conn: Conn, at: datetime) -> list[tuple[Any, ...]]:
 
 
 def daily_texts_sent(conn: Conn, day: date) -> list[tuple[str, str]]:
-    """(dedupe key, text) of the daily recap texts enqueued for ``day`` (no documents); a text
-    sent in parts (``<message_key>#n``, over WhatsApp's length limit) joined back."""
-    parts: dict[str, list[tuple[int, str]]] = {}
-    for key, content in conn.execute(
-            "SELECT dedupe_key, content FROM wa_outbox WHERE type = 'daily_report'"
-            " AND attachment IS NULL AND dedupe_key LIKE %s", (f"daily_report:{day}:%",)):
-        match = re.match(r"(.*)#(\d+)(:[^:]*)$", key)
-        base, n = (match.group(1) + match.group(3), int(match.group(2))) if match else (key, 1)
-        parts.setdefault(base, []).append((n, content))
-    return sorted((key, "\n".join(t for _, t in sorted(p))) for key, p in parts.items())
+    """(dedupe key, text) of the daily recap texts enqueued for ``day`` (no documents)."""
+    return sorted(conn.execute(
+        "SELECT dedupe_key, content FROM wa_outbox WHERE type = 'daily_report'"
+        " AND attachment IS NULL AND dedupe_key LIKE %s", (f"daily_report:{day}:%",)))
 
 
 def expected_texts(rows: list[tuple[str, str, bool, str]], day: date) -> list[tuple[str, str]]:
