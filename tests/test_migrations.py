@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -80,9 +81,14 @@ def test_an_installed_package_migrates_outside_a_checkout(tmp_path: Path,
                                                           empty_db_url: str) -> None:
     """`wa-outbox migrate` from a wheel, run in a folder that is not the checkout."""
     dist = tmp_path / "dist"
+    # Build from a copy: setuptools builds in the source tree and never cleans build/lib, so a
+    # checkout's stale build/ (a deleted revision, say) would end up in the wheel.
+    source = tmp_path / "source"
+    shutil.copytree(REPO_ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".pgdata", "build", "*.egg-info", "__pycache__", "demo-output", ".git"))
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
-         "--disable-pip-version-check", "-w", str(dist), str(REPO_ROOT)],
+         "--disable-pip-version-check", "-w", str(dist), str(source)],
         capture_output=True, text=True, timeout=300, check=False)
     assert build.returncode == 0, build.stderr[-2000:]
     wheel, = dist.glob("*.whl")
