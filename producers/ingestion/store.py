@@ -191,13 +191,7 @@ def upsert_insta_posts(conn: Conn, t: Tables, client_id: str, posts: Sequence[In
     names = [n for n in values if n in cols]
     updated = [n for n in names if n not in ("shortcode", "client_id", "source_type",
                                              "created_at", "original_created_at")]
-    query = sql.SQL(
-        "INSERT INTO insta_post ({cols}) VALUES ({vals}) ON CONFLICT (shortcode) DO UPDATE "
-        "SET {sets} RETURNING (xmax = 0)").format(
-        cols=sql.SQL(", ").join(map(sql.Identifier, names)),
-        vals=sql.SQL(", ").join(values[n] for n in names),
-        sets=sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(
-            sql.Identifier(n), sql.Identifier(n)) for n in updated))
+    query = _upsert("insta_post", "shortcode", names, updated, values)
     new = 0
     with conn.cursor() as cur:
         for post in posts:
@@ -209,6 +203,20 @@ def upsert_insta_posts(conn: Conn, t: Tables, client_id: str, posts: Sequence[In
                             "VALUES (%s, %s) ON CONFLICT DO NOTHING",
                             (post.shortcode, client_id))
     return new, len(posts) - new
+
+
+def _upsert(table: str, key: str, names: list[str], updated: list[str],
+            values: dict[str, sql.Composable]) -> sql.Composed:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET <updated>`` over the columns ``names`` (the
+    ones this database has); RETURNING whether the row is new."""
+    return sql.SQL(
+        "INSERT INTO {table} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE "
+        "SET {sets} RETURNING (xmax = 0)").format(
+        table=sql.Identifier(table), key=sql.Identifier(key),
+        cols=sql.SQL(", ").join(map(sql.Identifier, names)),
+        vals=sql.SQL(", ").join(values[n] for n in names),
+        sets=sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(
+            sql.Identifier(n), sql.Identifier(n)) for n in updated))
 
 
 def upsert_videos(conn: Conn, t: Tables, client_id: str, videos: Sequence[Video]
@@ -226,13 +234,7 @@ def upsert_videos(conn: Conn, t: Tables, client_id: str, videos: Sequence[Video]
         values["source_type"] = sql.SQL("'cron_fetch'")
     names = [n for n in values if n in cols]
     updated = [n for n in names if n in ("caption", "like_count", "comment_count")]
-    query = sql.SQL(
-        "INSERT INTO tiktok_post ({cols}) VALUES ({vals}) ON CONFLICT (video_id) DO UPDATE "
-        "SET {sets} RETURNING (xmax = 0)").format(
-        cols=sql.SQL(", ").join(map(sql.Identifier, names)),
-        vals=sql.SQL(", ").join(values[n] for n in names),
-        sets=sql.SQL(", ").join(sql.SQL("{} = EXCLUDED.{}").format(
-            sql.Identifier(n), sql.Identifier(n)) for n in updated))
+    query = _upsert("tiktok_post", "video_id", names, updated, values)
     new = 0
     with conn.cursor() as cur:
         for video in videos:
