@@ -12,11 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
-
-JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 @dataclass(frozen=True)
