@@ -70,6 +70,10 @@ class GatewaySettings:
     disconnect_alert: timedelta
     heartbeat: timedelta
     worker_id: str
+    # reliability (issue 14): the watchdog, the send deadline, the fenced takeover
+    watchdog: timedelta = timedelta(seconds=180)
+    send_timeout: timedelta = timedelta(seconds=90)
+    takeover: timedelta = timedelta(seconds=60)
 
     @property
     def database_url(self) -> str:
@@ -204,6 +208,9 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
                                         minimum=1.0),
         heartbeat=reader.seconds("WA_HEARTBEAT_SECONDS", default=30.0, minimum=1.0),
         worker_id=worker_id,
+        watchdog=reader.seconds("WA_WATCHDOG_SECONDS", default=180.0, minimum=1.0),
+        send_timeout=reader.seconds("WA_SEND_TIMEOUT_SECONDS", default=90.0, minimum=1.0),
+        takeover=reader.seconds("WA_TAKEOVER_SECONDS", default=60.0, minimum=0.0),
     )
 
 
