@@ -23,12 +23,15 @@ from producers.complaints.answer import (
     compose_answer,
     greeting,
 )
-from producers.indonesian import date_long, number
+from producers.indonesian import number
 from producers.schedule import JAKARTA
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=JAKARTA)
 TODAY = NOW.date()
 START = datetime.combine(ACTIVITY_START, datetime.min.time(), JAKARTA)
+# The world's last recap before NOW: a same-day recap of LAMONGAN at 09.00 (hand-recorded).
+UPTO = datetime(2026, 11, 23, 9, 0, tzinfo=JAKARTA)
+GROUP = "120363000000000777@g.us"
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,19 @@ def seed(conn: psycopg.Connection[Any], world: World = WORLD) -> None:
                 "youtube_link"))))
 
 
+def record_recap(conn: psycopg.Connection[Any], job: str, slot: datetime, client_id: str,
+                 recipient: str = GROUP) -> None:
+    """Record a recap run by hand as the report jobs record it: the producer_run slot and one
+    outbox row about the client (key <job>:<period key>:daily:<CLIENT>:ig:<recipient>)."""
+    wall = slot.astimezone(JAKARTA)
+    key = ((wall.date() - timedelta(days=1)).isoformat() if job == "daily_report"
+           else f"{wall.date().isoformat()}T{wall:%H%M}")
+    conn.execute("INSERT INTO producer_run (job, slot) VALUES (%s, %s)", (job, slot))
+    conn.execute("INSERT INTO wa_outbox (recipient, content, type, dedupe_key) "
+                 "VALUES (%s, 'rekap', %s, %s)",
+                 (recipient, job, f"{job}:{key}:daily:{client_id}:ig:{recipient}"))
+
+
 # ---------------------------------------------------------------------------- oracles
 def norm(value: Any) -> str:
     text = value.get("username", "") if isinstance(value, dict) else str(value)
@@ -196,12 +212,14 @@ def expected_comments(u: User) -> int:
 
 
 def todays_posts(u: User) -> list[tuple[Post, bool, bool]]:
-    """(post, liked, reported) for the user's client's posts of the Jakarta day of NOW."""
+    """(post, liked, reported) for the user's client's posts of the Jakarta day of NOW up to
+    the recap's cut-off UPTO."""
     handle = norm(u.insta or "")
     reported = {link.shortcode for link in WORLD.links if link.user_id == u.user_id
                 and any((v or "").strip() for v in link.links.values())}
     posts = sorted((p for p in client_posts(u.client_id)
-                    if p.created_at.astimezone(JAKARTA).date() == TODAY),
+                    if p.created_at.astimezone(JAKARTA).date() == TODAY
+                    and p.created_at <= UPTO),
                    key=lambda p: (p.created_at, p.shortcode))
     return [(p, handle in {norm(x) for x in p.likers}, p.shortcode in reported) for p in posts]
 
@@ -227,9 +245,18 @@ def solution_of(answer: Answer) -> str:
     return answer.text.split("*Solusi/Tindak Lanjut*:\n", 1)[1]
 
 
+def todays_videos(u: User) -> list[tuple[Video, bool]]:
+    handle = norm(u.tiktok or "")
+    videos = sorted((v for v in WORLD.videos if v.client_id == u.client_id
+                     and v.created_at.astimezone(JAKARTA).date() == TODAY
+                     and v.created_at <= UPTO), key=lambda v: (v.created_at, v.video_id))
+    return [(v, handle in {norm(x) for x in v.commenters}) for v in videos]
+
+
 @pytest.fixture
 def world(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
     seed(conn)
+    record_recap(conn, "progress_report", UPTO, "LAMONGAN")
     return conn
 
 
@@ -312,42 +339,96 @@ def test_handle_differs_from_registered(world: psycopg.Connection[Any]) -> None:
     assert UPDATE_DATA_LINK in solution
 
 
-def test_instagram_activity_already_recorded(world: psycopg.Connection[Any]) -> None:
+def test_instagram_missing_posts_of_the_recap_are_named(world: psycopg.Connection[Any]) -> None:
     u = user("75020201")
-    count = expected_likes(u)
-    assert 0 < count < sum(1 for p in WORLD.posts if norm(u.insta) in map(norm, p.likers))
+    today = todays_posts(u)
+    missing = [p for p, liked, _ in today if not liked]
+    assert missing and len(missing) < len(today)
     # The complaint handle equals the registered one apart from case and '@'.
     answer = compose_answer(world, complaint(u.user_id, "Sudah melaksanakan IG belum terdata",
                                              instagram=u.insta.upper() if u.insta else None),
                             now=NOW)
-    assert answer.classes == ("instagram_recorded",)
-    assert (f"Ringkasan pengecekan: akun *@{norm(u.insta)}* tercatat memberikan like pada "
-            f"{number(count)} konten Instagram dalam periode {date_long(ACTIVITY_START)} hingga "
-            f"{date_long(TODAY)}.") in answer.text
-    assert "*Absensi Likes Instagram*" in answer.text and "*Refresh*" in answer.text
+    assert answer.classes == ("instagram_not_recorded",)
+    solution = solution_of(answer)
+    assert ("*Rekap yang dicek*: rekap tanggal Senin, 23 November 2026 s.d. 09.00 WIB"
+            in solution)
+    assert (f"{number(len(today))} konten; like dari akun *@{norm(u.insta)}* tercatat pada "
+            f"{number(len(today) - len(missing))} konten.") in solution
+    for post in WORLD.posts:
+        link = f"https://www.instagram.com/p/{post.shortcode}/"
+        assert (link in solution) == (post in missing), post.shortcode
+    assert "tidak menemukan gangguan pencatatan" not in solution
 
 
-def test_tiktok_activity_already_recorded(world: psycopg.Connection[Any]) -> None:
+def test_no_recording_fault_only_when_the_handle_is_on_every_post(
+        conn: psycopg.Connection[Any]) -> None:
     u = user("75020201")
-    count = expected_comments(u)
-    assert count > 0
+    done = Post("DONE", u.client_id, _at(0, 7), [u.insta or ""])
+    seed(conn, World(clients=WORLD.clients, users=WORLD.users, posts=[done]))
+    record_recap(conn, "progress_report", UPTO, u.client_id)
+    answer = compose_answer(conn, complaint(u.user_id, "Sudah like IG belum terdata"), now=NOW)
+    assert answer.classes == ("instagram_recorded",)
+    assert (f"Sistem Cicero tidak menemukan gangguan pencatatan: akun *@{norm(u.insta)}* "
+            "tercatat memberikan like pada semua konten rekap tersebut.") in answer.text
+    assert "*Absensi Likes Instagram*" in answer.text and "*Refresh*" in answer.text
+    # one more post of the recap without his like: no longer "no fault"
+    conn.execute("INSERT INTO insta_post (shortcode, client_id, created_at) VALUES (%s, %s, %s)",
+                 ("MISS", u.client_id, _at(0, 8)))
+    conn.execute("INSERT INTO insta_like (shortcode, likes) VALUES ('MISS', '[\"x\"]')")
+    answer = compose_answer(conn, complaint(u.user_id, "Sudah like IG belum terdata"), now=NOW)
+    assert answer.classes == ("instagram_not_recorded",)
+    assert "gangguan pencatatan" not in answer.text
+    assert "https://www.instagram.com/p/MISS/" in answer.text
+    assert "https://www.instagram.com/p/DONE/" not in answer.text
+
+
+def test_tiktok_missing_videos_are_named_with_the_recap_links(
+        world: psycopg.Connection[Any]) -> None:
+    u = user("75020201")
+    videos = todays_videos(u)
+    missing = [v for v, commented in videos if not commented]
+    assert missing
     answer = compose_answer(world, complaint(u.user_id, "sdh komen tiktok tp blm terdata"),
                             now=NOW)
-    assert answer.classes == ("tiktok_recorded",)
-    assert (f"tercatat memberikan komentar pada {number(count)} konten TikTok") in answer.text
-    assert "*Absensi Komentar TikTok*" in answer.text
+    assert answer.classes == ("tiktok_not_recorded",)
+    account = u.client_id.lower()  # no client_tiktok: the recaps' fallback
+    for v in WORLD.videos:
+        link = f"https://www.tiktok.com/@{account}/video/{v.video_id}"
+        assert (link in answer.text) == (v in missing), v.video_id
+    assert "*Rekap yang dicek*" in answer.text
+
+
+def test_tiktok_commenters_match_by_the_reports_rule(conn: psycopg.Connection[Any]) -> None:
+    """The reports read comment entries with cicero_tiktok_comment_handle ('@budi tt' stays
+    'budi tt'), so a registered 'buditt' did not comment, in the recap and in the answer."""
+    u = User("75020299", "DEDI", "BRIPDA", "LAMONGAN", None, "buditt")
+    seed(conn, World(clients=WORLD.clients, users=[u], videos=[
+        Video("SPACED", u.client_id, _at(0, 7), ["@budi tt"]),
+        Video("PLAIN", u.client_id, _at(0, 8), ["@BudiTT"])]))
+    record_recap(conn, "progress_report", UPTO, u.client_id)
+    handles = conn.execute(
+        "SELECT cicero_tiktok_comment_handle('@budi tt'), cicero_tiktok_handle('@budi tt')"
+    ).fetchone()
+    assert handles == ("budi tt", "buditt")  # the two rules differ on this entry
+    answer = compose_answer(conn, complaint(u.user_id, "Sudah komen TikTok belum terdata"),
+                            now=NOW)
+    assert answer.classes == ("tiktok_not_recorded",)
+    assert "/video/SPACED" in answer.text and "/video/PLAIN" not in answer.text
 
 
 def test_activity_not_recorded(world: psycopg.Connection[Any]) -> None:
     u = user("75020202")
-    assert expected_likes(u) == 0 and expected_comments(u) == 0
+    assert not any(liked for _, liked, _ in todays_posts(u))
     answer = compose_answer(
         world, complaint(u.user_id, "Sudah melaksanakan IG dan TikTok belum terdata"), now=NOW)
     assert answer.classes == ("instagram_not_recorded", "tiktok_not_recorded")
     solution = solution_of(answer)
-    assert f"Belum ada data aktivitas like Instagram dari akun *@{norm(u.insta)}*" in solution
-    assert f"Belum ada data aktivitas komentar TikTok dari akun *@{norm(u.tiktok)}*" in solution
+    assert (f"like dari akun *@{norm(u.insta)}* tercatat pada 0 konten." in solution)
+    assert (f"komentar dari akun *@{norm(u.tiktok)}* tercatat pada 0 konten." in solution)
+    for post, _, _ in todays_posts(u):
+        assert f"https://www.instagram.com/p/{post.shortcode}/" in solution
     assert solution.count("Panduan verifikasi:") == 2
+    assert solution.count("*Rekap yang dicek*") == 1
     assert "- Username pada pesan komplain: Tidak dicantumkan." in solution
     assert "Eskalasi:" in solution and "RapidAPI" not in solution
 
@@ -386,16 +467,16 @@ def test_attendance_complete(conn: psycopg.Connection[Any]) -> None:
                   posts=[Post("ONLY", u.client_id, _at(0, 6), [u.insta or ""], "x")],
                   links=[Link("ONLY", u.user_id, {"youtube_link": "https://youtu.be/x"})])
     seed(conn, world)
+    record_recap(conn, "progress_report", UPTO, u.client_id)
     answer = compose_answer(conn, complaint(u.user_id, "absen kurang"), now=NOW)
-    assert "Semua tugas hari ini (like dan link) sudah tercatat" in answer.text
+    assert "Semua tugas pada rekap tersebut (like dan link) sudah tercatat" in answer.text
 
 
 def test_activity_flagged_not_done(world: psycopg.Connection[Any]) -> None:
     u = user("75020201")
     today = todays_posts(u)
-    videos = [v for v in WORLD.videos if v.client_id == u.client_id
-              and v.created_at.astimezone(JAKARTA).date() == TODAY]
-    commented = sum(1 for v in videos if norm(u.tiktok) in {norm(x) for x in v.commenters})
+    videos = todays_videos(u)
+    commented = sum(1 for _, done in videos if done)
     answer = compose_answer(world, complaint(u.user_id, "terabsen belum melaksanakan"), now=NOW)
     assert answer.classes == ("activity_status",)
     liked = sum(1 for _, lk, _ in today if lk)
@@ -410,7 +491,7 @@ def test_unknown_issue_is_forwarded_to_the_operators(world: psycopg.Connection[A
     c = client(u.client_id)
     answer = compose_answer(world, complaint(u.user_id, "Sudah melaksanakan IG belum terdata",
                                              "minta reset password aplikasi"), now=NOW)
-    assert answer.classes == ("instagram_recorded", "forwarded")
+    assert answer.classes == ("instagram_not_recorded", "forwarded")
     expected = operator_jids(c)
     assert expected and [r for r, _ in answer.forwards] == expected
     forward = answer.forwards[0][1]
@@ -432,8 +513,8 @@ def test_each_issue_class_is_answered_once(world: psycopg.Connection[Any]) -> No
     u = user("75020201")
     answer = compose_answer(world, complaint(u.user_id, "Sudah melaksanakan IG belum terdata",
                                              "sudah like instagram tapi tidak tercatat"), now=NOW)
-    assert answer.classes == ("instagram_recorded",)
-    assert answer.text.count("Ringkasan pengecekan") == 1
+    assert answer.classes == ("instagram_not_recorded",)
+    assert answer.text.count("Panduan verifikasi") == 1
     assert answer.text.count("\n- ") >= 2  # both lines are still quoted under *Kendala*
 
 
@@ -453,8 +534,9 @@ def test_counts_use_indonesian_grouping(conn: psycopg.Connection[Any]) -> None:
         (u.client_id, NOW, posts))
     conn.execute("INSERT INTO insta_like (shortcode, likes) SELECT shortcode, %s FROM insta_post",
                  (Jsonb([norm(u.insta)]),))
-    answer = compose_answer(conn, complaint(u.user_id, "Sudah melaksanakan IG belum terdata"),
-                            now=NOW)
+    answer = compose_answer(conn, complaint(u.user_id, "Sudah melaksanakan IG belum terdata",
+                                            instagram="@akun.lain"), now=NOW)
+    assert answer.classes == ("instagram_handle_mismatch",)
     assert f"pada {number(posts)} konten Instagram" in answer.text
     assert number(posts) == "1.234"
 

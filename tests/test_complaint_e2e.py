@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +24,19 @@ from outbox import engine
 from producers.complaints.answer import compose_answer
 from producers.complaints.intake import JOB as INTAKE
 from producers.complaints.intake import NRP_REQUEST
-from producers.indonesian import number
 from producers.jobs.complaint_response import JOB as RESPONSE
 from producers.runner import run_slot, run_unslotted
+from producers.schedule import JAKARTA
 from tests.complaint_corpus import CASES
 from tests.dev import REPO_ROOT
-from tests.test_complaint_answer import NOW, client, expected_likes, operator_jids, seed, user
+from tests.test_complaint_answer import NOW, WORLD, client, operator_jids, seed, user
 
 CHAT = "6281277778888@s.whatsapp.net"
 GROUP = "120363099999999999@g.us"
 STRANGER = "6281211110000@s.whatsapp.net"
 GATEWAY_JID = "6281290000001@s.whatsapp.net"
 OTHER_SYSTEM = "6281233330000@s.whatsapp.net"
+REGISTERED = "6281277770001@s.whatsapp.net"  # Budi's "user".whatsapp, as the outbox writes it
 
 
 def rows(conn: psycopg.Connection[Any], sql: str) -> list[dict[str, Any]]:
@@ -48,6 +50,8 @@ def test_inbound_complaint_is_answered_through_the_gateway(
         conn: psycopg.Connection[Any], db_url: str, tmp_path: Path) -> None:
     seed(conn)
     budi = user("75020201")
+    conn.execute('UPDATE "user" SET whatsapp = %s WHERE user_id = %s',
+                 ("081277770001", budi.user_id))
     complaint_text = "\n".join([
         "Pesan Komplain",
         f"NRP : {budi.user_id}",
@@ -100,10 +104,19 @@ def test_inbound_complaint_is_answered_through_the_gateway(
     by_recipient: dict[str, list[dict[str, Any]]] = {}
     for line in sent:
         by_recipient.setdefault(line["recipient"], []).append(line)
-    [reply] = by_recipient[CHAT]
+    # answered privately on his registered number; the chat it came from is told so
+    assert answer.recipient == REGISTERED
+    [reply] = by_recipient[REGISTERED]
     assert reply["type"] == "complaint_response"
     assert reply["content"] == answer.text
-    assert f"pada {number(expected_likes(budi))} konten Instagram" in reply["content"]
+    # no recap recorded: the day before the complaint, whose one post he did not like
+    yesterday = [p for p in WORLD.posts if p.client_id == budi.client_id
+                 and p.created_at.astimezone(JAKARTA).date() == NOW.date() - timedelta(days=1)]
+    assert yesterday
+    for post in yesterday:
+        assert f"https://www.instagram.com/p/{post.shortcode}/" in reply["content"]
+    [ack] = by_recipient[CHAT]
+    assert (ack["type"], ack["content"]) == ("complaint_response", answer.acknowledgement)
     operators = operator_jids(client(budi.client_id))
     assert [r for r, _ in answer.forwards] == operators
     for jid in operators:
@@ -117,7 +130,7 @@ def test_inbound_complaint_is_answered_through_the_gateway(
     [given] = by_recipient[OTHER_SYSTEM]
     assert (given["type"], given["content"]) == ("complaint_response", template)
     # Nothing else was sent (the chatter got no answer).
-    assert len(sent) == 3 + len(operators)
+    assert len(sent) == 4 + len(operators)
 
     delivery = rows(conn, "SELECT complaint_id, delivery_state FROM complaint_delivery")
     assert {d["delivery_state"] for d in delivery} == {"answered"}

@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -42,7 +42,7 @@ from psycopg.rows import dict_row
 
 from outbox.sql import QueryFile
 from producers.complaints.parser import IssueKey, issue_keys, normalize_handle, normalize_nrp
-from producers.indonesian import date_long, date_with_day, number
+from producers.indonesian import date_long, date_with_day, datetime_long, number, time_hm
 from producers.schedule import JAKARTA, jakarta
 
 ACTIVITY_START = date(2025, 9, 1)
@@ -50,13 +50,53 @@ UPDATE_DATA_LINK = "https://papiqo.com/claim"
 MAX_LISTED_POSTS = 50
 MAX_TEXT = 60_000
 CAPTION_CHARS = 120
+# The recaps a person sees in his satker's group (report jobs, producers/jobs/reports.py): the
+# 07.00 recap of yesterday and the same-day recaps of today up to their slot.
+RECAP_JOBS = ("daily_report", "progress_report", "ditbinmas_progress_report",
+              "bidhumas_progress_report")
+RECAP_LOOKBACK_DAYS = 3
+
+
+@dataclass(frozen=True)
+class RecapPeriod:
+    """The period a complaint is checked against: the most recent recap sent to the client.
+
+    ``upto`` is the same-day recap's cut-off (its slot; only posts uploaded up to it count),
+    ``None`` for a whole day. ``job``/``slot`` name the recap run; ``None`` when no recap was
+    recorded for the client before the complaint (then the day before the complaint, whole).
+    """
+
+    day: date
+    upto: datetime | None
+    job: str | None = None
+    slot: datetime | None = None
+
+    def label(self) -> str:
+        """``rekap tanggal Senin, 8 Juni 2026 s.d. 15.20 WIB`` / ``... (00.00–23.59 WIB)``."""
+        if self.upto is None:
+            return f"rekap tanggal {date_with_day(self.day)} (00.00–23.59 WIB)"
+        return f"rekap tanggal {date_with_day(self.day)} s.d. {time_hm(self.upto)} WIB"
+
+    def line(self) -> str:
+        if self.slot is None:
+            return (f"*Rekap yang dicek*: {self.label()}. Belum ada rekap yang tercatat "
+                    "terkirim ke satker Anda sebelum komplain ini; yang dicek data hari "
+                    "sebelumnya.")
+        return (f"*Rekap yang dicek*: {self.label()}, rekap terakhir yang dikirim ke satker "
+                f"Anda sebelum komplain ini ({datetime_long(self.slot)}).")
 
 
 @dataclass(frozen=True)
 class Answer:
-    text: str  # the reply to the complainant
+    text: str  # the answer to the complainant
     forwards: list[tuple[str, str]] = field(default_factory=list)  # (recipient, text)
     classes: tuple[str, ...] = ()  # what was answered, e.g. ("instagram_recorded",)
+    # The personnel's registered number as a canonical JID: the answer goes there privately.
+    # None: answer in the chat the complaint came from (personnel not found, no usable number).
+    recipient: str | None = None
+    no_private_reason: str | None = None  # why not privately (the job logs it)
+    acknowledgement: str | None = None  # one line for the chat when the answer goes privately
+    period: RecapPeriod | None = None
 
 
 # ---------------------------------------------------------------------------- formatting
@@ -136,6 +176,7 @@ class _Ctx:
     user: dict[str, Any]
     now: datetime
     today: date
+    period: RecapPeriod
 
     @property
     def client_params(self) -> dict[str, Any]:
@@ -143,7 +184,23 @@ class _Ctx:
                 "client_type": self.user["client_type"] or ""}
 
     def registered(self, platform: _Platform) -> str | None:
-        return normalize_handle(self.user["insta"] if platform is _IG else self.user["tiktok"])
+        """``@handle`` as the reports match it (cicero_ig_handle / cicero_tiktok_handle)."""
+        handle = self.user["ig_handle"] if platform is _IG else self.user["tt_handle"]
+        return f"@{handle}" if handle else None
+
+    @property
+    def period_params(self) -> dict[str, Any]:
+        return {**self.client_params, "day": self.period.day,
+                "upto": self.period.upto if self.period.upto is not None else "infinity"}
+
+    def instagram_posts(self) -> list[dict[str, Any]]:
+        return _rows(self.conn, "instagram_period", {
+            **self.period_params, "handle": _bare(self.registered(_IG)),
+            "user_id": self.user["user_id"]})
+
+    def tiktok_videos(self) -> list[dict[str, Any]]:
+        return _rows(self.conn, "tiktok_period", {
+            **self.period_params, "handle": _bare(self.registered(_TT))})
 
     def claimed(self, platform: _Platform) -> str | None:
         value = self.complaint.get(platform.key)
@@ -180,10 +237,10 @@ def _platform_solution(ctx: _Ctx, platform: _Platform, issue: str) -> tuple[str,
             update_steps(platform.label),
         ]
         return f"{platform.key}_no_handle", "\n".join(lines)
-    start_label = date_long(ACTIVITY_START)
-    end_label = date_long(ctx.today)
-    count = ctx.activity_count(platform, registered)
-    if claimed is not None and _bare(claimed) != _bare(registered):
+    if claimed is not None and claimed != normalize_handle(registered):
+        start_label = date_long(ACTIVITY_START)
+        end_label = date_long(ctx.today)
+        count = ctx.activity_count(platform, registered)
         lines += _comparison(registered, claimed)
         recorded = (
             f"Akun terdaftar *{registered}* tercatat {platform.verb} pada {number(count)} konten "
@@ -205,12 +262,60 @@ def _platform_solution(ctx: _Ctx, platform: _Platform, issue: str) -> tuple[str,
             "akun yang bersifat publik, lalu tunggu sinkronisasi ±1 jam sebelum pengecekan ulang.",
         ]
         return f"{platform.key}_handle_mismatch", "\n".join(lines)
-    if count > 0:
+    return _period_solution(ctx, platform, registered, claimed, lines)
+
+
+@dataclass(frozen=True)
+class _Item:
+    link: str
+    caption: str
+    done: bool
+
+
+def _period_items(ctx: _Ctx, platform: _Platform) -> list[_Item]:
+    if platform is _IG:
+        return [_Item(f"https://www.instagram.com/p/{p['shortcode']}/", p["caption"],
+                      bool(p["liked"])) for p in ctx.instagram_posts()]
+    return [_Item(v["link"], v["caption"], bool(v["commented"])) for v in ctx.tiktok_videos()]
+
+
+def _listed(items: Sequence[_Item]) -> list[str]:
+    lines: list[str] = []
+    for index, item in enumerate(items[:MAX_LISTED_POSTS], start=1):
+        lines += [f"{index}. {item.link}", f"   {shorten(item.caption)}"]
+    if len(items) > MAX_LISTED_POSTS:
+        lines.append(f"… dan {number(len(items) - MAX_LISTED_POSTS)} konten lainnya.")
+    return lines
+
+
+def _period_solution(ctx: _Ctx, platform: _Platform, registered: str, claimed: str | None,
+                     lines: list[str]) -> tuple[str, str]:
+    """The registered handle against the posts of the recap the person saw: the posts still
+    missing his like/comment, by link; "no recording fault" only when his handle is on every
+    one of them."""
+    period = ctx.period
+    items = _period_items(ctx, platform)
+    done = [i for i in items if i.done]
+    missing = [i for i in items if not i.done]
+    lines.append(f"Konten {platform.label} satker Anda pada {period.label()}: "
+                 f"{number(len(items))} konten; {platform.action} dari akun *{registered}* "
+                 f"tercatat pada {number(len(done))} konten.")
+    if not items:
         lines += [
-            f"Ringkasan pengecekan: akun *{registered}* tercatat {platform.verb} pada "
-            f"{number(count)} konten {platform.label} dalam periode {start_label} hingga "
-            f"{end_label}.",
-            "Sistem Cicero tidak menemukan gangguan pencatatan untuk aktivitas tersebut.",
+            f"Tidak ada konten {platform.label} satker Anda pada rekap tersebut, sehingga belum "
+            f"ada {platform.action} yang perlu tercatat.",
+            "Bila yang dimaksud konten lain, kirim tautan konten tersebut beserta tanggal dan "
+            "waktu pelaksanaan.",
+        ]
+        return f"{platform.key}_no_posts", "\n".join(lines)
+    if ctx.user["exception"]:
+        lines.append("Akun Anda berstatus pengecualian: rekap menghitung seluruh tugas Anda "
+                     "sebagai sudah dilaksanakan.")
+        return f"{platform.key}_exception", "\n".join(lines)
+    if not missing:
+        lines += [
+            f"Sistem Cicero tidak menemukan gangguan pencatatan: akun *{registered}* tercatat "
+            f"{platform.verb} pada semua konten rekap tersebut.",
             "",
             f"Menu dashboard yang perlu dicek: {platform.menu}. Buka menu tersebut di dashboard "
             "Cicero, pilih ulang filter satker/periode lalu tekan tombol *Refresh* untuk memuat "
@@ -219,23 +324,23 @@ def _platform_solution(ctx: _Ctx, platform: _Platform, issue: str) -> tuple[str,
             "operator piket untuk pendampingan lebih lanjut.",
         ]
         return f"{platform.key}_recorded", "\n".join(lines)
+    lines += [
+        "",
+        f"Berikut {number(len(missing))} konten yang belum tercatat {platform.action} dari akun "
+        f"*{registered}*:",
+        *_listed(missing),
+        "",
+    ]
     lines += _comparison(registered, claimed)
     lines += [
         "",
-        "Langkah tindak lanjut:",
-        "Ringkasan tindak lanjut:",
-        f"- Belum ada data aktivitas {platform.action} {platform.label} dari akun *{registered}* "
-        f"yang tercatat di sistem dalam periode {start_label} hingga {end_label}.",
-        "",
         "Panduan verifikasi:",
         f"1) Pastikan {platform.action} dilakukan menggunakan akun yang tercatat "
-        f"({platform.label}: {registered}).",
+        f"({platform.label}: {registered}) pada konten di atas.",
         f"2) Kirim tautan/URL konten yang sudah diberi {platform.action} beserta tanggal dan "
         "waktu aksi dilakukan.",
         "3) Beri waktu sinkronisasi ±1 jam; jika tetap belum masuk, kirim ulang bukti (tautan + "
         "screenshot aksi) untuk dicek operator.",
-        "4) Jika ada target konten tertentu dari satker, pastikan aksi dilakukan pada konten "
-        "tersebut.",
         "",
         "Verifikasi lanjutan:",
         f"- Pastikan akun {platform.label} bersifat publik dan username ditulis benar (sering "
@@ -254,24 +359,23 @@ def _platform_solution(ctx: _Ctx, platform: _Platform, issue: str) -> tuple[str,
 
 def _attendance_solution(ctx: _Ctx, issue: str) -> tuple[str, str]:
     handle = ctx.registered(_IG)
-    posts = _rows(ctx.conn, "instagram_today", {
-        **ctx.client_params, "handle": _bare(handle), "user_id": ctx.user["user_id"],
-        "day": ctx.today,
-    })
+    posts = ctx.instagram_posts()
+    exception = bool(ctx.user["exception"])
+    label = ctx.period.label()
     lines = [f"• Kendala: {issue}", "",
-             f"Tugas Instagram hari ini ({date_with_day(ctx.today)}): {number(len(posts))} konten."]
-    missing = [p for p in posts if not (p["liked"] and p["reported"])]
+             f"Tugas Instagram pada {label}: {number(len(posts))} konten."]
+    missing = [p for p in posts if not ((p["liked"] or exception) and p["reported"])]
     if not posts:
-        lines.append("Belum ada konten tugas Instagram untuk satker Anda hari ini.")
+        lines.append("Tidak ada konten tugas Instagram satker Anda pada rekap tersebut.")
     elif not missing:
-        lines.append("Semua tugas hari ini (like dan link) sudah tercatat di sistem. Jika masih "
-                     "terdapat perbedaan, mohon kirim bukti pengiriman link.")
+        lines.append("Semua tugas pada rekap tersebut (like dan link) sudah tercatat di sistem. "
+                     "Jika masih terdapat perbedaan, mohon kirim bukti pengiriman link.")
     else:
-        lines.append(f"Berikut {number(len(missing))} tugas hari ini yang belum tercatat lengkap "
-                     "pada sistem:")
+        lines.append(f"Berikut {number(len(missing))} tugas pada rekap tersebut yang belum "
+                     "tercatat lengkap pada sistem:")
         for index, post in enumerate(missing[:MAX_LISTED_POSTS], start=1):
             gaps = []
-            if not post["liked"]:
+            if not (post["liked"] or exception):
                 gaps.append("like Instagram")
             if not post["reported"]:
                 gaps.append("laporan link")
@@ -297,12 +401,9 @@ def _flagged_solution(ctx: _Ctx, issue: str) -> tuple[str, str]:
     ig, tt = ctx.registered(_IG), ctx.registered(_TT)
     lines = [f"• Kendala: {issue}", "", "Status akun yang tercatat:",
              f"- Instagram: {ig or 'Belum tercatat.'}", f"- TikTok: {tt or 'Belum tercatat.'}",
-             "", f"Rekap hari ini ({date_with_day(ctx.today)}):"]
-    posts = _rows(ctx.conn, "instagram_today", {
-        **ctx.client_params, "handle": _bare(ig), "user_id": ctx.user["user_id"],
-        "day": ctx.today})
-    videos = _rows(ctx.conn, "tiktok_today", {**ctx.client_params, "handle": _bare(tt),
-                                              "day": ctx.today})
+             "", f"Hasil {ctx.period.label()}:"]
+    posts = ctx.instagram_posts()
+    videos = ctx.tiktok_videos()
     liked = sum(1 for p in posts if p["liked"])
     commented = sum(1 for v in videos if v["commented"])
     lines += [
@@ -364,13 +465,54 @@ def _contact(complainant: str) -> str:
     return complainant
 
 
+def complaint_time(conn: psycopg.Connection[Any], complaint: Mapping[str, Any],
+                   moment: datetime) -> datetime:
+    """When the complaint arrived: the inbound message's ``received_at`` (``inbox_id``), else
+    the queue row's ``created_at``; never later than ``moment`` (the answering time)."""
+    arrived: datetime | None = None
+    if complaint.get("inbox_id") is not None:
+        arrived = _one(conn, "inbox_received_at", {"id": complaint["inbox_id"]})
+    if arrived is None and isinstance(complaint.get("created_at"), datetime):
+        arrived = complaint["created_at"]
+    return moment if arrived is None else min(arrived, moment)
+
+
+def recap_period(conn: psycopg.Connection[Any], client_id: str, at: datetime) -> RecapPeriod:
+    """The period of the most recent recap enqueued for ``client_id`` at or before ``at``
+    (``producer_run`` of the recap jobs, see ``last_recap``): yesterday whole after the 07.00
+    recap, today up to the slot after a same-day recap. Without one: the day before ``at``."""
+    with conn.cursor() as cur:
+        cur.execute(_q("last_recap"), {"jobs": list(RECAP_JOBS), "at": at,
+                                       "lookback": RECAP_LOOKBACK_DAYS,
+                                       "client_id": client_id})
+        found = cur.fetchone()
+    if found is None:
+        return RecapPeriod(jakarta(at).date() - timedelta(days=1), None)
+    job, slot = str(found[0]), jakarta(found[1])
+    if job == "daily_report":
+        return RecapPeriod(slot.date() - timedelta(days=1), None, job, slot)
+    return RecapPeriod(slot.date(), slot, job, slot)
+
+
+def _acknowledgement(reporter: str, nrp: str) -> str:
+    return (f"Komplain {reporter} (NRP/NIP {nrp}) sudah diterima; jawabannya dikirim secara "
+            "pribadi ke nomor WhatsApp yang terdaftar di Cicero.")
+
+
+NO_NUMBER_NOTE = (f"Catatan: nomor WhatsApp personel belum terdaftar atau tidak valid di Cicero, "
+                  f"sehingga jawaban ini dikirim ke percakapan ini. Perbarui nomor melalui "
+                  f"{UPDATE_DATA_LINK}.")
+
+
 def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], *,
                    now: datetime | None = None) -> Answer:
     """The standard answer for one ``complaint_queue`` row (a dict of its columns).
 
-    Reads ``id``, ``nrp``, ``reporter_name``, ``polres``, ``instagram``, ``tiktok``, ``issues``
-    and ``complainant``; only SELECTs. ``now`` (tz-aware, default: the current time) gives the
-    greeting, the Jakarta "today" and the end of the activity period.
+    Reads ``id``, ``nrp``, ``reporter_name``, ``polres``, ``instagram``, ``tiktok``, ``issues``,
+    ``complainant``, ``inbox_id`` and ``created_at``; only SELECTs. ``now`` (tz-aware, default:
+    the current time) gives the greeting and bounds the complaint's arrival time, which picks
+    the recap checked (:func:`recap_period`). The answer is addressed to the personnel's
+    registered number (:attr:`Answer.recipient`) when it is usable.
     """
     moment = now if now is not None else datetime.now(UTC)
     today = jakarta(moment).date()
@@ -395,6 +537,16 @@ def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], 
                       [], ("personnel_not_found",))
     reporter = _reporter_label(user, complaint)
     nrp = str(user["user_id"])
+    private = user["whatsapp_jid"]
+    address: dict[str, Any] = {
+        "recipient": private,
+        "no_private_reason": None if private else (
+            "no registered number" if not (user["whatsapp"] or "").strip()
+            else f"registered number unusable: {user['whatsapp_problem']}"),
+        "acknowledgement": _acknowledgement(reporter, nrp) if private else None,
+    }
+    note = "" if private else "\n\n" + NO_NUMBER_NOTE
+
     if not user["active"]:
         solution = "\n".join([
             "Akun Cicero personel saat ini *tidak aktif*.",
@@ -402,9 +554,11 @@ def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], 
             "pelaporan tugas atau komplain.",
             "Setelah akun aktif, silakan kirim ulang komplain bila kendala masih terjadi.",
         ])
-        return Answer(_message(moment, reporter, nrp, issues, solution), [],
-                      ("account_inactive",))
-    ctx = _Ctx(conn, complaint, user, moment, today)
+        return Answer(_message(moment, reporter, nrp, issues, solution + note), [],
+                      ("account_inactive",), **address)
+    client_id = str(user["client_key"] or user["client_id"] or "")
+    period = recap_period(conn, client_id, complaint_time(conn, complaint, moment))
+    ctx = _Ctx(conn, complaint, user, moment, today, period)
     if ctx.registered(_IG) is None and ctx.registered(_TT) is None:
         solution = "\n".join([
             "Belum terdapat username Instagram maupun TikTok pada data personel.",
@@ -414,7 +568,8 @@ def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], 
             "",
             f"Tautan update data personel: {UPDATE_DATA_LINK}",
         ])
-        return Answer(_message(moment, reporter, nrp, issues, solution), [], ("no_handle",))
+        return Answer(_message(moment, reporter, nrp, issues, solution + note), [],
+                      ("no_handle",), **address)
 
     solutions: list[str] = []
     classes: list[str] = []
@@ -439,6 +594,7 @@ def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], 
                 cls, text = _flagged_solution(ctx, issue)
             classes.append(cls)
             solutions.append(text)
+    checked = bool(solutions)
 
     forwards: list[tuple[str, str]] = []
     if unknown:
@@ -465,8 +621,10 @@ def compose_answer(conn: psycopg.Connection[Any], complaint: Mapping[str, Any], 
             "Kendala",
             "- Sudah melaksanakan Instagram belum terdata.",
         ]))
-    return Answer(_message(moment, reporter, nrp, issues, "\n\n".join(solutions)), forwards,
-                  tuple(classes))
+    if checked:
+        solutions.insert(0, period.line())
+    return Answer(_message(moment, reporter, nrp, issues, "\n\n".join(solutions) + note),
+                  forwards, tuple(classes), period=period if checked else None, **address)
 
 
 def _forward_text(complaint: Mapping[str, Any], user: Mapping[str, Any], reporter: str,

@@ -7,7 +7,11 @@ oldest first, are locked (``FOR UPDATE SKIP LOCKED``) and answered in the slot's
 - ``response_template`` NULL (a parsed complaint): the answer comes from
   ``producers.complaints.answer.compose_answer`` (imported lazily; while it is not installed
   such rows stay pending and a warning is logged), plus its forwards to the client operators
-  (type ``complaint_forward``).
+  (type ``complaint_forward``). The answer goes privately to the personnel's registered
+  ``"user".whatsapp`` (``Answer.recipient``); when that is not the chat the complaint came from
+  (a group, another number), the chat gets a one-line acknowledgement (key
+  ``complaint:<id>:ack``). Without a usable registered number the answer goes to the chat and
+  a warning names the complaint.
 
 The reply is inserted with ``dedupe_key = complaint:<id>`` and the row is marked
 ``responded`` with ``outbox_id`` pointing at it, in the same transaction, so the complaint's
@@ -48,6 +52,10 @@ def reply_key(complaint_id: int) -> str:
 
 def forward_key(complaint_id: int, index: int) -> str:
     return f"complaint:{complaint_id}:forward:{index}"
+
+
+def ack_key(complaint_id: int) -> str:
+    return f"complaint:{complaint_id}:ack"
 
 
 def load_composer() -> Composer | None:
@@ -111,6 +119,8 @@ def _answer_one(ctx: JobContext, row: dict[str, Any], composer: Composer | None,
     conn = ctx.conn
     complaint_id = int(row["id"])
     forwards: list[tuple[str, str]] = []
+    recipient = str(row["complainant"])
+    acknowledgement: str | None = None
     if row["response_template"] is not None:
         text = str(row["response_template"])
     else:
@@ -118,8 +128,19 @@ def _answer_one(ctx: JobContext, row: dict[str, Any], composer: Composer | None,
         answer = composer(conn, row, now=ctx.now)
         text = str(answer.text)
         forwards = [(str(r), str(t)) for r, t in answer.forwards]
+        private = getattr(answer, "recipient", None)
+        if private:
+            # privately to the registered number; the chat it came from (a group, another
+            # number) gets one line saying so
+            recipient = str(private)
+            chat = conn.execute(_q("canonical_jid"), {"raw": row["complainant"]}).fetchone()
+            if chat is None or chat[0] != recipient:
+                acknowledgement = getattr(answer, "acknowledgement", None)
+        elif getattr(answer, "no_private_reason", None):
+            log.warning("complaint %s: answered in the chat, not privately: %s", complaint_id,
+                        answer.no_private_reason, extra={"job": NAME, "complaint_id": complaint_id})
     session = row.get("session_name")
-    reply = NewMessage(recipient=row["complainant"], content=text, type=NAME,
+    reply = NewMessage(recipient=recipient, content=text, type=NAME,
                        session_name=session, dedupe_key=reply_key(complaint_id))
     result = enqueue_many(conn, [reply], skip_invalid=True)[0]
     if result.problem is not None:
@@ -135,6 +156,18 @@ def _answer_one(ctx: JobContext, row: dict[str, Any], composer: Composer | None,
         outbox_id = None if found is None else int(found[0])
     else:
         counts.enqueued += 1
+    if acknowledgement:
+        ack = NewMessage(recipient=row["complainant"], content=acknowledgement, type=NAME,
+                         session_name=session, dedupe_key=ack_key(complaint_id))
+        for outcome in enqueue_many(conn, [ack], skip_invalid=True):
+            if outcome.problem is not None:
+                log.warning("complaint %s: acknowledgement to %s refused: %s", complaint_id,
+                            mask_phone(str(row["complainant"])), outcome.problem,
+                            extra={"job": NAME})
+            elif outcome.duplicate:
+                counts.duplicates += 1
+            else:
+                counts.enqueued += 1
     if forwards:
         messages = [NewMessage(recipient=r, content=t, type=FORWARD_TYPE, session_name=session,
                                dedupe_key=forward_key(complaint_id, i))

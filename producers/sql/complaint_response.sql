@@ -25,3 +25,7 @@ UPDATE complaint_queue SET last_error = %(error)s::text WHERE id = %(id)s::bigin
 
 -- name: outbox_id_by_key
 SELECT id FROM wa_outbox WHERE dedupe_key = %(key)s::text
+
+-- name: canonical_jid
+-- The complainant's chat as the outbox would take it (NULL when it would refuse it).
+SELECT jid FROM wa_parse_recipient(%(raw)s::text) WHERE problem IS NULL
