@@ -123,10 +123,16 @@ def test_the_upgrade_seeds_the_state_so_a_deploy_sends_no_list_again(
         assert state(conn) == last_keys(conn)
         before = sent(conn)
         # not hourly: only BATU's list changed (its TikTok post at 10:00); without the seed
-        # DITBINMAS's group would get its unchanged list again (the text differs)
+        # DITBINMAS's group would get its unchanged list again (the text differs). BATU's
+        # group gets the change (the new video), not the whole list again: the list sent
+        # before the deploy is found by its hash and taken as announced.
         run(empty_db_url, DAY + timedelta(hours=10, minutes=30))
-        new = sent(conn)[len(before):]
-        assert [recipient for recipient, _ in new] == [GROUP_BATU]
+        assert sent(conn) == before
+        changes = conn.execute("SELECT recipient, content FROM wa_outbox"
+                               " WHERE type = 'task_change' ORDER BY id").fetchall()
+        assert [r[0] for r in changes] == [GROUP_BATU]
+        assert changes[0][1].startswith("🎵 *Tugas TikTok Baru - POLRES BATU*")
+        assert "https://www.tiktok.com/@polresbatu/video/V6" in changes[0][1]
         assert state(conn) == last_keys(conn)
 
 

@@ -2,13 +2,19 @@
 
 Every 30 minutes (``TASK_DELIVERY_RECAP_CRON``) the job reads
 ``task_delivery_recap_at(<slot>)`` (one row per client with posts that Jakarta day and group
-recipient) and sends a row when
+recipient) and sends a row's full list when
 
-- the client's task list changed since the last list sent that day to that group
-  (``task_list_hash`` differs, or nothing was sent yet that day), at any slot; or
 - the slot is an hourly slot inside the notification window (``TASK_DELIVERY_WINDOW``,
   default 06:00-17:59, so 06:00 ... 17:00) or one of the mandatory times
-  (``TASK_DELIVERY_MANDATORY``, default 17:00).
+  (``TASK_DELIVERY_MANDATORY``, default 17:00); or
+- no list was sent that day to that group yet; or
+- posts were deleted from the client's list since the last run (the deletion notice first).
+
+Between full lists a change is announced by its own message (type ``task_change``: new
+Instagram / TikTok posts, deleted posts, changed amplification links; see
+:mod:`producers.jobs.task_changes`, state ``task_change_state``), and the full list carries the
+day's tally in its ``📊 *Perubahan Hari Ini:*`` section. A group that gets the full list in a
+run gets no separate new-post message in that run (the list holds the posts).
 
 The "last list sent" is the job's own state, ``task_recap_state`` (one row per Jakarta day,
 client and group: the list and text of the last message enqueued), read at the start of the run
@@ -23,6 +29,7 @@ text is identical to one already sent that day sends nothing, and leaves the sta
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import date, timedelta
 from typing import Any
@@ -33,6 +40,7 @@ from outbox.engine import NewMessage
 from outbox.sql import QueryFile
 from producers.config import TaskWindow
 from producers.job import JobContext, JobResult, JobSpec
+from producers.jobs import task_changes
 from producers.recipients import enqueue_logged
 from producers.schedule import jakarta
 
@@ -74,6 +82,33 @@ def remember(conn: Any, enqueued: list[dict[str, Any]]) -> None:
     })
 
 
+def client_groups(conn: Any, client_ids: list[str]) -> dict[str, tuple[str, str, list[str]]]:
+    """``client_id -> (name, TikTok account, group recipients)``; a client without a usable
+    group is logged (once per run) and gets an empty list."""
+    found: dict[str, tuple[str, str, list[str]]] = {}
+    usable: dict[str, bool] = {}
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(task_changes._q("clients"), {"clients": client_ids})
+        for row in cur:
+            client_id = str(row["client_id"])
+            groups = found.setdefault(
+                client_id, (str(row["nama"]), str(row["tiktok_account"]), []))[2]
+            usable[client_id] = usable.get(client_id, False) or bool(row["recipient_valid"])
+            if row["recipient"] is not None:
+                groups.append(str(row["recipient"]))
+    for client_id, ok in sorted(usable.items()):
+        if not ok:
+            log.warning("%s: client %s has task list changes but no usable group "
+                        "(client_group)", NAME, client_id, extra={"job": NAME})
+    return found
+
+
+def change_key(day: date, client_id: str, recipient: str, kind: str, count: int,
+               text: str) -> str:
+    digest = hashlib.md5(text.encode()).hexdigest()[:16]
+    return f"{task_changes.MESSAGE_TYPE}:{day}:{client_id}:{recipient}:{kind}:{count}:{digest}"
+
+
 def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
     conn = ctx.conn
     slot = jakarta(ctx.slot)
@@ -83,25 +118,83 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
         rows = cur.fetchall()
     day = slot.date()
     previous = last_lists(conn, day)
-    messages: list[NewMessage] = []
-    sources: list[dict[str, Any]] = []  # the view row of each message
-    unchanged = 0
+    changes = task_changes.detect(conn, day, slot)
+    changed = [cid for cid, change in changes.items() if change.any()]
+    contacts = client_groups(conn, changed) if changed else {}
+    by_client: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        client_id, recipient = str(row["client_id"]), str(row["recipient"])
-        changed = previous.get((client_id, recipient)) != row["task_list_hash"]
-        if not (changed or hourly):
-            unchanged += 1
-            continue
-        sources.append(row)
-        messages.append(NewMessage(
-            recipient=recipient, content=row["summary"], type=NAME,
-            dedupe_key=dedupe_key(str(row["task_date"]), client_id, recipient,
-                                  str(row["task_list_hash"]), str(row["content_hash"]))))
+        by_client.setdefault(str(row["client_id"]), []).append(row)
+    messages: list[NewMessage] = []
+    sources: list[dict[str, Any] | None] = []  # the view row of each list message
+    unchanged = changes_sent = 0
+
+    def add(message: NewMessage, source: dict[str, Any] | None = None) -> None:
+        messages.append(message)
+        sources.append(source)
+
+    for client_id in sorted(set(by_client) | set(changed)):
+        change = changes.get(client_id)
+        deleted = change is not None and bool(change.deleted)
+        listed: set[str] = set()
+        lists: list[tuple[dict[str, Any], str, str]] = []
+        for row in by_client.get(client_id, []):
+            recipient = str(row["recipient"])
+            never = (client_id, recipient) not in previous
+            if not (hourly or never or deleted):
+                unchanged += 1
+                continue
+            text, content_hash = str(row["summary"]), str(row["content_hash"])
+            if change is not None:
+                text = task_changes.with_section(text, change.state.tally)
+                if text != row["summary"]:
+                    content_hash = hashlib.md5(
+                        (content_hash + task_changes.today_section(change.state.tally))
+                        .encode()).hexdigest()
+            listed.add(recipient)
+            lists.append((row, text, content_hash))
+        name, account, groups = contacts.get(client_id, (client_id, client_id.lower(), []))
+        if change is not None and change.any():
+            tally = change.state.tally
+            for group in groups:
+                if change.deleted:
+                    text = task_changes.deleted_text(name, change.deleted,
+                                                     change.deleted_source)
+                    add(NewMessage(group, text, task_changes.MESSAGE_TYPE, change_key(
+                        day, client_id, group, "deleted",
+                        tally.ig_deleted + tally.tiktok_deleted, text)))
+        for row, text, content_hash in lists:
+            add(NewMessage(
+                recipient=str(row["recipient"]), content=text, type=NAME,
+                dedupe_key=dedupe_key(str(row["task_date"]), client_id, str(row["recipient"]),
+                                      str(row["task_list_hash"]), content_hash)),
+                {**row, "content_hash": content_hash})
+        if change is not None and change.any():
+            tally = change.state.tally
+            for group in groups:
+                found: list[tuple[str, int, str]] = []
+                if change.new_ig and group not in listed:
+                    found.append(("new_ig", tally.ig_added,
+                                  task_changes.new_ig_text(name, change.new_ig)))
+                if change.new_tiktok and group not in listed:
+                    found.append(("new_tiktok", tally.tiktok_added,
+                                  task_changes.new_tiktok_text(name, account,
+                                                               change.new_tiktok)))
+                if change.links:
+                    found.append(("links", tally.link_changes,
+                                  task_changes.links_text(name, change.links)))
+                for kind, count, text in found:
+                    changes_sent += 1
+                    add(NewMessage(group, text, task_changes.MESSAGE_TYPE,
+                                   change_key(day, client_id, group, kind, count, text)))
     done = enqueue_logged(conn, NAME, messages)
-    remember(conn, [sources[r.index] for r in done.results if r.inserted])
+    remember(conn, [source for r in done.results
+                    if r.inserted and (source := sources[r.index]) is not None])
+    task_changes.save(conn, day, changes)
     conn.execute(_q("forget"), {"before": day - timedelta(days=KEEP_DAYS)})
+    task_changes.forget(conn, day - timedelta(days=KEEP_DAYS))
     return done.job_result(f"{'hourly' if hourly else 'changes only'}: {len(rows)} rows, "
-                           f"{unchanged} unchanged")
+                           f"{unchanged} unchanged, {len(changed)} clients changed, "
+                           f"{changes_sent} change messages")
 
 
 def make_job(*, window: TaskWindow | None = None) -> JobSpec:
