@@ -1,4 +1,5 @@
-"""Which jobs exist: the built-in eight plus the complaints package's ``complaint_intake``.
+"""Which jobs exist: the built-in report, task and complaint jobs, the other scheduled
+messages (``OTHER_SCHEDULED``), plus the complaints package's ``complaint_intake``.
 
 ``base_specs()`` is what the settings are read for (names, cron variables, default crons and
 graces). ``configured_specs(settings)`` rebuilds the specs whose behaviour depends on settings
@@ -18,7 +19,7 @@ import psycopg
 
 from producers.config import ProducerSettings
 from producers.job import JobSpec
-from producers.jobs import complaint_response, reports, task_delivery_recap
+from producers.jobs import complaint_response, link_report, reports, task_delivery_recap
 from producers.scheduler import ScheduledJob
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,17 @@ def external_specs() -> list[JobSpec]:
     return specs
 
 
+# The old services' other scheduled messages (docs/concepts/reports.md).
+OTHER_SCHEDULED = (link_report.LINK_REPORT, link_report.AMPLIFY_DAILY,
+                   link_report.AMPLIFY_MONTHLY)
+
+
 def base_specs() -> list[JobSpec]:
     # complaint_intake (external) runs before complaint_response at a shared moment, so a
     # complaint parsed at 09:05 is answered in the same 09:05 tick.
     return [reports.DAILY, reports.WEEKLY, reports.MONTHLY, reports.PROGRESS,
             reports.DITBINMAS_PROGRESS, reports.BIDHUMAS_PROGRESS, task_delivery_recap.JOB,
-            *external_specs(), complaint_response.JOB]
+            *external_specs(), complaint_response.JOB, *OTHER_SCHEDULED]
 
 
 def configured_specs(settings: ProducerSettings, specs: list[JobSpec]) -> list[JobSpec]:

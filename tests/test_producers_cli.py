@@ -121,7 +121,8 @@ def test_the_intake_job_is_imported_defensively(monkeypatch: pytest.MonkeyPatch,
         names = [spec.name for spec in registry.base_specs()]
     assert names == ["daily_report", "weekly_report", "monthly_report", "progress_report",
                      "ditbinmas_progress_report", "bidhumas_progress_report",
-                     "task_delivery_recap", "complaint_response"]
+                     "task_delivery_recap", "complaint_response",
+                     *(spec.name for spec in registry.OTHER_SCHEDULED)]
     text = caplog.text
     assert "no_such_module is not installed" in text
     assert "tests.test_producers_cli.OFF is not a JobSpec" in text
