@@ -46,6 +46,11 @@ def links(conn: Conn) -> None:
         VALUES ('1004', 'DEDI', 'BRIGADIR', 'BAG OPS', 'dedi', 'BATU', true);
         INSERT INTO user_roles (user_id, role_id)
             SELECT '1004', role_id FROM roles WHERE role_name = 'operator';
+        -- a directorate's recap lists its own people (ANDI of BATU, with the role, is not)
+        INSERT INTO "user" (user_id, nama, title, divisi, insta, client_id)
+        VALUES ('2001', 'EKO', 'AKP', 'SUBDIT BHABIN', 'eko', 'DITBINMAS');
+        INSERT INTO user_roles (user_id, role_id)
+            SELECT '2001', role_id FROM roles WHERE role_name = 'ditbinmas';
         INSERT INTO link_report (shortcode, user_id, instagram_link, facebook_link) VALUES
             ('P61', '1001', 'https://instagram.com/p/a1', 'https://facebook.com/a1'),
             ('P62', '1001', 'https://instagram.com/p/a2', '  ');
@@ -95,8 +100,9 @@ def test_the_recap_to_the_old_audience(db_url: str, conn: Conn,
     assert batu[0][2] == f"link_report:2026-11-22T1505:BATU:{GROUP_BATU}"
     dit = [r for r in sent if ":DITBINMAS:" in r[2]]
     assert [r[0] for r in dit] == [GROUP_DIT, ADMIN]
-    assert "❌ *Belum (1 pers):*\n- SAT BINMAS – BRIPKA ANDI (Sudah: 0 Tugas / Belum: 1 Tugas" \
+    assert "❌ *Belum (1 pers):*\n- SUBDIT BHABIN – AKP EKO (Sudah: 0 Tugas / Belum: 1 Tugas" \
         in dit[0][1]
+    assert "ANDI" not in dit[0][1]
     messages = [r.getMessage() for r in caplog.records]
     assert any("bukan-nomor" in m for m in messages)
     assert outcome.result is not None and outcome.result.skipped == 1

@@ -12,7 +12,8 @@ SELECT p.client_id, p.shortcode
  ORDER BY p.client_id, p.created_at, p.shortcode
 
 -- name: people
--- Per client with such posts, every person of its audience: the posts he reported links for
+-- Per client with such posts, every person of its audience (a directorate: only the people of
+-- the directorate itself, as the old per-client link recap): the posts he reported links for
 -- (a link_report row with at least one non-empty link) and the number of links, in the
 -- order of the lists (satfung, jabatan, pangkat, name).
 WITH posts AS (
@@ -37,7 +38,7 @@ SELECT a.client_id, c.nama AS client_name, n.posts, a.user_id,
        coalesce(sum(l.links), 0)::integer AS links
   FROM n
   JOIN cicero_clients() c ON c.client_id = n.client_id
-  JOIN report_audience a ON a.client_id = n.client_id
+  JOIN report_audience a ON a.client_id = n.client_id AND a.user_client_id = a.client_id
   LEFT JOIN l ON l.client_id = a.client_id AND l.user_id = a.user_id
  GROUP BY a.client_id, c.nama, n.posts, a.user_id, a.title, a.nama, a.divisi, a.jabatan,
           a.exception
@@ -61,6 +62,7 @@ SELECT a.client_id, p.report_date, cicero_person_label(a.title, a.nama) AS perso
                          AND c.client_status AND c.client_amplify_status
   JOIN cicero_link_reports() r ON r.shortcode = p.shortcode
   JOIN report_audience a ON a.client_id = p.client_id AND a.user_id = r.user_id
+                         AND a.user_client_id = a.client_id
  WHERE p.report_date BETWEEN %(start)s::date AND %(end)s::date
  ORDER BY a.client_id, p.report_date, cicero_division_rank(a.divisi), a.divisi, a.nama,
           a.user_id, r.shortcode
