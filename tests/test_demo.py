@@ -17,6 +17,11 @@ from tests.test_producers_reports import GROUP_BATU, seed
 def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connection[Any],
                                             tmp_path: Path) -> None:
     seed(conn)
+    # DEWI (BATU) has a registered number: her complaint in BATU's group at 16.05 is answered
+    # privately, about the 15.20 same-day recap
+    conn.execute("""INSERT INTO "user" (user_id, nama, title, divisi, insta, client_id, whatsapp)
+                    VALUES ('75020277', 'DEWI', 'BRIPDA', 'SAT BINMAS', 'dewi', 'BATU',
+                            '081234500077')""")
     demo.add_complaints(db_url, date(2026, 11, 23))
     outcomes = demo.simulate_day(db_url, date(2026, 11, 23), {})
     done = {o.job for o in outcomes if o.status == "done"}
@@ -36,7 +41,15 @@ def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connectio
     assert {s["kind"] for s in sends} == {"text", "document"}
     states = conn.execute("SELECT delivery_state FROM complaint_delivery ORDER BY complaint_id"
                           ).fetchall()
-    assert states[:2] == [("answered",), ("not_answerable",)]
+    assert states == [("answered",), ("not_answerable",), ("answered",)]
+    private = conn.execute(
+        "SELECT o.recipient, o.content FROM complaint_queue q JOIN wa_outbox o "
+        "ON o.id = q.outbox_id WHERE q.inbox_id IS NOT NULL").fetchone()
+    assert private is not None and private[0] == "6281234500077@s.whatsapp.net"
+    assert "rekap tanggal Senin, 23 November 2026 s.d. 15.20 WIB" in private[1]
+    ack = conn.execute("SELECT recipient FROM wa_outbox WHERE dedupe_key LIKE 'complaint:%:ack'"
+                       ).fetchall()
+    assert ack == [(GROUP_BATU,)]
 
     files = demo.write_attachments(db_url, tmp_path)
     names = sorted(p.name for p in files)
