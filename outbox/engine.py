@@ -436,16 +436,116 @@ def status_of(conn: Conn, msg_id: int) -> dict[str, Any]:
     return row
 
 
+@lru_cache(maxsize=2)
+def _purge_statement(name: str) -> sql.Composed:
+    """``purge`` / ``purge_preview`` with the shared predicates (which rows are finished and
+    old enough; which a complaint still points to) written in once."""
+    return sql.SQL(_q(name)).format(finished=sql.SQL(_q("purge_finished")),
+                                    linked=sql.SQL(_q("purge_linked")))
+
+
+@dataclass(frozen=True)
+class PurgePreview:
+    purgeable: int  # rows purge would delete
+    kept_for_complaints: int  # finished and old enough, but a complaint points to them
+    oldest: datetime | None  # finished_at of the oldest purgeable row
+
+
+def purge_preview(conn: Conn, older_than: timedelta) -> PurgePreview:
+    """What :func:`purge` would delete now (read-only)."""
+    with conn.cursor() as cur:
+        cur.execute(_purge_statement("purge_preview"), {"older_than": older_than})
+        row = cur.fetchone()
+    assert row is not None
+    return PurgePreview(int(row[0]), int(row[1]), row[2])
+
+
 def purge(conn: Conn, older_than: timedelta, *, batch: int = 5000) -> int:
-    """Delete finished rows (sent, failed, cancelled) older than ``older_than``, in batches."""
+    """Delete finished rows (sent, failed, cancelled) older than ``older_than``, in batches.
+
+    Rows a complaint points to (``complaint_queue.outbox_id``) are kept: deleting one would
+    null the link and turn the complaint's delivery state into ``reply_unknown``."""
+    if older_than <= timedelta(0):
+        raise ValueError("purge needs an age above zero (it would delete what just finished)")
     total = 0
     while True:
         with _atomic(conn), conn.cursor() as cur:
-            cur.execute(_q("purge"), {"older_than": older_than, "batch": batch})
+            cur.execute(_purge_statement("purge"), {"older_than": older_than, "batch": batch})
             deleted = cur.rowcount
         total += deleted
         if deleted < batch:
             return total
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """Filters of :func:`list_messages`; ``None`` means any."""
+
+    status: tuple[str, ...] | None = None
+    type: str | None = None
+    recipient: str | None = None  # any accepted form; normalised like an INSERT
+    session: str | None = None
+    since: datetime | None = None
+    limit: int = 50
+
+
+def list_messages(conn: Conn, filters: ListFilter = ListFilter()) -> list[dict[str, Any]]:
+    """Rows of ``wa_outbox``, newest first (no content, no attachment bytes)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_q("list_messages"), {
+            "status": list(filters.status) if filters.status else None,
+            "type": filters.type, "recipient": filters.recipient,
+            "session": filters.session, "since": filters.since, "limit": filters.limit})
+        return cur.fetchall()
+
+
+def message(conn: Conn, msg_id: int) -> dict[str, Any]:
+    """Every column of one row (the attachment as its size); :class:`NotFound` if unknown."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_q("message"), {"id": msg_id})
+        row = cur.fetchone()
+    if row is None:
+        raise NotFound(f"no wa_outbox row with id {msg_id}")
+    return row
+
+
+def message_errors(conn: Conn, msg_id: int) -> list[dict[str, Any]]:
+    """The row's failed attempts (``at``, ``attempt``, ``became``, ``error``), oldest first."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_q("message_errors"), {"id": msg_id})
+        return cur.fetchall()
+
+
+def message_complaints(conn: Conn, msg_id: int) -> list[dict[str, Any]]:
+    """The complaints answered by this row, with their ``delivery_state``."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(_q("message_complaints"), {"id": msg_id})
+        return cur.fetchall()
+
+
+@dataclass(frozen=True)
+class SessionHealth:
+    name: str
+    state: str | None  # None: rows wait for it but no gateway ever registered it
+    state_detail: str | None
+    state_changed_at: datetime | None
+    heartbeat_at: datetime | None
+    paused_until: datetime | None
+    pause_reason: str | None
+    jid: str | None
+    is_default: bool
+    last_sent_at: datetime | None
+    due: int  # pending rows whose time has come
+    oldest_due_at: datetime | None
+    now: datetime
+
+
+def session_health(conn: Conn) -> list[SessionHealth]:
+    """Each gateway session (and each session name open rows wait for) with its state,
+    heartbeat, pause, last send and due work, by the database's clock."""
+    with conn.cursor() as cur:
+        cur.execute(_q("session_health"))
+        return [SessionHealth(*row) for row in cur.fetchall()]
 
 
 def counts(conn: Conn) -> list[StatusCount]:

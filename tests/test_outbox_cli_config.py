@@ -61,7 +61,7 @@ def test_retry_cancel_and_purge(env: str, conn: Conn,
     assert "no wa_outbox row with id 999999" in capsys.readouterr().err
     conn.execute("UPDATE wa_outbox SET finished_at = now() - interval '3 days' "
                  "WHERE status = 'cancelled'")
-    assert cli.main(["purge", "--older-than", "2d"]) == ExitCode.OK
+    assert cli.main(["purge", "--older-than", "2d", "--yes"]) == ExitCode.OK
     assert "purged 1 finished message(s)" in capsys.readouterr().out
     assert conn.execute("SELECT count(*) FROM wa_outbox").fetchone() == (1,)
 

@@ -107,6 +107,8 @@ RETURNING w.id
 -- name: retry_later
 -- A transient failure: back to pending with exponential backoff and jitter, or to failed when
 -- the attempts are used up. An explicit %(delay)s (e.g. a rate-limit pause) overrides backoff.
+-- The failure goes into the row's error history (wa_outbox_error) in the same statement.
+WITH settled AS (
 UPDATE wa_outbox AS w
    SET status = CASE WHEN w.attempts >= w.max_attempts THEN 'failed' ELSE 'pending' END,
        available_at = CASE
@@ -127,14 +129,26 @@ UPDATE wa_outbox AS w
        END,
        lease_expires_at = NULL
  WHERE w.id = %(id)s::bigint AND w.claim_token = %(token)s::uuid AND w.status = 'sending'
-RETURNING w.id, w.status, w.available_at, w.attempts
+RETURNING w.id, w.status, w.available_at, w.attempts, w.last_error
+), history AS (
+    INSERT INTO wa_outbox_error (outbox_id, attempt, became, error)
+    SELECT id, attempts, status, last_error FROM settled
+)
+SELECT id, status, available_at, attempts FROM settled
 
 -- name: mark_failed
+-- A permanent failure, recorded in the row's error history in the same statement.
+WITH settled AS (
 UPDATE wa_outbox
    SET status = 'failed', finished_at = now(), last_error = left(%(error)s::text, 2000),
        lease_expires_at = NULL
  WHERE id = %(id)s::bigint AND claim_token = %(token)s::uuid AND status = 'sending'
-RETURNING id
+RETURNING id, attempts, last_error
+), history AS (
+    INSERT INTO wa_outbox_error (outbox_id, attempt, became, error)
+    SELECT id, attempts, 'failed', last_error FROM settled
+)
+SELECT id FROM settled
 
 -- name: release
 -- Give a claimed row back untouched (shutdown, session paused): the attempt is not counted.
@@ -151,6 +165,8 @@ RETURNING id
 -- pending. For the others the policy decides: 'resend' (at-least-once) puts them back to
 -- pending, 'hold' fails them as "delivery unknown" for an operator to review. Either way a row
 -- that used up its attempts fails, so a message that kills the gateway cannot loop forever.
+-- Each goes into its row's error history (wa_outbox_error) in the same statement.
+WITH rescued AS (
 UPDATE wa_outbox AS w
    SET status = CASE
            WHEN w.attempts >= w.max_attempts THEN 'failed'
@@ -176,7 +192,12 @@ UPDATE wa_outbox AS w
    AND w.status = 'sending'
    AND w.lease_expires_at < now()
    AND (%(session)s::text IS NULL OR w.session_name = %(session)s::text)
-RETURNING w.id, w.status
+RETURNING w.id, w.status, w.attempts, w.last_error
+), history AS (
+    INSERT INTO wa_outbox_error (outbox_id, attempt, became, error)
+    SELECT id, attempts, status, last_error FROM rescued
+)
+SELECT id, status FROM rescued
 
 -- name: cancel
 UPDATE wa_outbox
@@ -194,13 +215,100 @@ RETURNING id
 -- name: notify
 SELECT pg_notify('wa_outbox', '')
 
+-- name: purge_finished
+-- The rows purge may consider: finished (sent, failed, cancelled) longer ago than the age.
+-- One fragment, written into purge and purge_preview ({finished}) by outbox/engine.py.
+o.status IN ('sent', 'failed', 'cancelled')
+AND o.finished_at < now() - %(older_than)s::interval
+
+-- name: purge_linked
+-- A finished row a complaint points to (complaint_queue.outbox_id) stays: deleting it would set
+-- the link to NULL (ON DELETE SET NULL), and complaint_delivery would then show an answered
+-- complaint as 'reply_unknown'. One fragment ({linked}) for purge and purge_preview.
+EXISTS (SELECT 1 FROM complaint_queue AS c WHERE c.outbox_id = o.id)
+
 -- name: purge
 DELETE FROM wa_outbox
- WHERE id IN (SELECT id
-                FROM wa_outbox
-               WHERE status IN ('sent', 'failed', 'cancelled')
-                 AND finished_at < now() - %(older_than)s::interval
+ WHERE id IN (SELECT o.id
+                FROM wa_outbox AS o
+               WHERE {finished}
+                 AND NOT {linked}
                LIMIT %(batch)s::int)
+
+-- name: purge_preview
+-- What purge would do: the rows it would delete and those it keeps for a complaint.
+SELECT count(*) FILTER (WHERE NOT {linked})::bigint AS purgeable,
+       count(*) FILTER (WHERE {linked})::bigint AS kept_for_complaints,
+       min(o.finished_at) FILTER (WHERE NOT {linked}) AS oldest
+  FROM wa_outbox AS o
+ WHERE {finished}
+
+-- name: list_messages
+-- The operator's list: newest first, every filter optional (NULL = any). The recipient filter
+-- takes any accepted form (0812..., +62 812..., a JID) and is normalised like an INSERT.
+SELECT o.id, o.created_at, o.session_name, o.type, o.status, o.attempts, o.max_attempts,
+       o.recipient, o.available_at, o.sent_at, o.finished_at, o.last_error,
+       o.attachment_name
+  FROM wa_outbox AS o
+ WHERE (%(status)s::text[] IS NULL OR o.status = ANY (%(status)s::text[]))
+   AND (%(type)s::text IS NULL OR o.type = %(type)s::text)
+   AND (%(recipient)s::text IS NULL
+        OR o.recipient = coalesce((SELECT r.jid FROM wa_parse_recipient(%(recipient)s::text) AS r),
+                                  %(recipient)s::text))
+   AND (%(session)s::text IS NULL OR o.session_name = %(session)s::text)
+   AND (%(since)s::timestamptz IS NULL OR o.created_at >= %(since)s::timestamptz)
+ ORDER BY o.id DESC
+ LIMIT %(limit)s::int
+
+-- name: message
+-- One row, every column; the attachment as its size, not its bytes.
+SELECT o.id, o.status, o.type, o.recipient, o.session_name, o.priority, o.dedupe_key,
+       o.created_at, o.available_at, o.attempts, o.max_attempts, o.claimed_by, o.claimed_at,
+       o.claim_token, o.lease_expires_at, o.send_started_at, o.sent_at, o.finished_at,
+       o.wa_message_id, o.delivered_at, o.read_at, o.attachment_name, o.attachment_mime,
+       octet_length(o.attachment) AS attachment_size, o.last_error, o.content
+  FROM wa_outbox AS o
+ WHERE o.id = %(id)s::bigint
+
+-- name: message_errors
+-- The row's error history, oldest first.
+SELECT e.at, e.attempt, e.became, e.error
+  FROM wa_outbox_error AS e
+ WHERE e.outbox_id = %(id)s::bigint
+ ORDER BY e.id
+
+-- name: message_complaints
+-- The complaints whose answer is this row, with what the answer became.
+SELECT c.id, c.complainant, c.status, c.created_at, c.responded_at, c.nrp, c.reporter_name,
+       c.polres, c.issues, c.last_error, d.delivery_state
+  FROM complaint_queue AS c
+  JOIN complaint_delivery AS d ON d.complaint_id = c.id
+ WHERE c.outbox_id = %(id)s::bigint
+ ORDER BY c.id
+
+-- name: session_health
+-- Per gateway session: its state, heartbeat and pause, its last send, and the due work waiting
+-- (pending rows whose time has come). A session with rows but no wa_session row (no gateway
+-- registered yet) is listed too, with a NULL state.
+WITH names AS (
+    SELECT name FROM wa_session
+    UNION
+    SELECT DISTINCT o.session_name FROM wa_outbox AS o WHERE o.is_open
+)
+SELECT n.name, s.state, s.state_detail, s.state_changed_at, s.heartbeat_at, s.paused_until,
+       s.pause_reason, s.jid, coalesce(s.is_default, false) AS is_default,
+       (SELECT max(x.sent_at) FROM wa_outbox AS x
+         WHERE x.session_name = n.name AND x.sent_at IS NOT NULL) AS last_sent_at,
+       (SELECT count(*) FROM wa_outbox AS p
+         WHERE p.is_open AND p.session_name = n.name AND p.status = 'pending'
+           AND p.available_at <= now())::bigint AS due,
+       (SELECT min(p.available_at) FROM wa_outbox AS p
+         WHERE p.is_open AND p.session_name = n.name AND p.status = 'pending'
+           AND p.available_at <= now()) AS oldest_due_at,
+       now() AS now
+  FROM names AS n
+  LEFT JOIN wa_session AS s ON s.name = n.name
+ ORDER BY n.name
 
 -- name: status_of
 SELECT id, status, attempts, max_attempts, last_error FROM wa_outbox WHERE id = %(id)s::bigint
