@@ -2,9 +2,9 @@
 (docs/concepts/complaints.md).
 
 :func:`compose_answer` is called by the ``complaint_response`` job for ``complaint_queue`` rows
-without a ``response_template``. It only reads; the caller enqueues :attr:`Answer.text` to the
-complainant and each :attr:`Answer.forwards` entry to its recipient, in the transaction that
-marks the complaint responded.
+without a ``response_template``. It only reads; the caller enqueues :attr:`Answer.text` to
+:attr:`Answer.recipient` (else to the complainant) and each :attr:`Answer.forwards` entry to
+its recipient, in the transaction that marks the complaint responded.
 
 Order of the checks (the first that applies decides the whole answer):
 
@@ -12,18 +12,22 @@ Order of the checks (the first that applies decides the whole answer):
 2. personnel inactive (``status = false``) -> "akun tidak aktif";
 3. neither Instagram nor TikTok handle registered -> update-data steps (papiqo.com/claim);
 4. otherwise each issue line is classified (:func:`producers.complaints.parser.issue_keys`);
-   each known class is answered once:
+   each known class is answered once, against the period of the most recent recap enqueued
+   for the person's client before the complaint (:func:`recap_period`: yesterday after the
+   07.00 recap, today up to the slot after a same-day recap):
 
    - Instagram/TikTok "sudah melaksanakan ... belum terdata":
      no handle registered for that platform -> update-data steps;
      complaint handle differs from the registered one -> comparison + update-data steps;
-     the registered handle liked (IG) / commented (TikTok) >= 1 of the client's posts since
-     1 September 2025 -> "already recorded" with the count;
-     else -> "not recorded" with the verification steps;
-   - "terabsen kurang" -> today's (Jakarta) Instagram posts of the client still missing the
-     user's like and/or link report;
-   - "terabsen belum melaksanakan" -> registered handles and today's like/comment counts;
+     the registered handle on every post of the period -> "no recording fault";
+     else -> the posts still missing it, by link, with the verification steps;
+   - "terabsen kurang" -> the period's Instagram posts still missing the user's like and/or
+     link report;
+   - "terabsen belum melaksanakan" -> registered handles and the period's like/comment counts;
    - unknown lines -> forwarded to the client's operator(s) for a manual answer.
+
+The answer is addressed to the personnel's registered number (:attr:`Answer.recipient`) when
+it is usable; the job then acknowledges the chat the complaint came from in one line.
 
 The RapidAPI profile checks of the old system are not done (no network): their sections
 ("Hasil pengecekan RapidAPI", account metrics) are left out.
