@@ -163,7 +163,7 @@ def test_monthly_report_covers_the_previous_month(db_url: str,
     doc = next(r for r in rows if r["recipient"] == ADMIN and r["attachment"])
     assert doc["attachment_name"] == "Rekap_Bulanan_BATU_November_2026.xlsx"
     sheet = load_workbook(io.BytesIO(bytes(doc["attachment"])))["IG POLRES BATU"]
-    assert sheet.max_column == 4 + 3 * 30
+    assert sheet.max_column == 4 + 3 * 30 + 3  # 30 days, then the person's totals
 
 
 def test_task_recap_sends_changes_and_hourly_lists_never_the_same_content_twice(
