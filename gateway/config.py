@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from outbox.config import EnvReader, OutboxSettings, outbox_settings
+from outbox.config import EnvReader, OutboxSettings, cron_problem, outbox_settings
 
 SESSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 TRANSPORTS = ("neonize", "log", "jsonl")
@@ -162,8 +162,10 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         reader.problem("WA_PROXY must be a socks5://, http:// or https:// URL")
 
     poll_cron = reader.text("WA_GATEWAY_POLL_CRON", default="*/2 * * * *")
-    if not croniter.is_valid(poll_cron):
-        reader.problem(f"WA_GATEWAY_POLL_CRON={poll_cron!r} is not a valid cron expression")
+    cron_wrong = cron_problem(poll_cron)
+    if cron_wrong is not None:
+        reader.problem(f"WA_GATEWAY_POLL_CRON={poll_cron!r} is not a valid cron: {cron_wrong}; "
+                       "use five fields like '*/2 * * * *'")
 
     pacing_on = reader.flag("WA_PACING", default=True)
     gap_min = reader.seconds("WA_SEND_GAP_MIN_SECONDS", default=8.0)
@@ -218,8 +220,30 @@ def load_gateway_settings(env: Mapping[str, str] | None = None, *,
                           worker_id: str = "gateway") -> GatewaySettings:
     reader = EnvReader(env)
     settings = gateway_settings(reader, worker_id=worker_id)
+    lease = lease_problem(settings)
+    if lease is not None:
+        reader.problem(lease)
     reader.finish()
     return settings
+
+
+SETTLE_MARGIN = timedelta(seconds=10)
+
+
+def lease_problem(settings: GatewaySettings) -> str | None:
+    """A lease that can run out while WhatsApp still has the message: the rescuer would hand
+    the row to another send (a duplicate). Over neonize a send may last up to
+    ``WA_SEND_TIMEOUT_SECONDS`` (then the watchdog gives up on it), plus the settle."""
+    if settings.transport != "neonize":
+        return None  # the fake transports take WA_TRANSPORT_DELAY_SECONDS, for tests
+    needed = settings.send_timeout + SETTLE_MARGIN
+    lease = settings.outbox.lease
+    if lease >= needed:
+        return None
+    return (f"OUTBOX_LEASE_SECONDS={lease.total_seconds():g} is shorter than a send may take: "
+            f"WA_SEND_TIMEOUT_SECONDS ({settings.send_timeout.total_seconds():g}) + "
+            f"{SETTLE_MARGIN.total_seconds():g} s to settle; use at least "
+            f"{needed.total_seconds():g} (default 120)")
 
 
 _JAKARTA = ZoneInfo("Asia/Jakarta")

@@ -15,6 +15,8 @@ from datetime import timedelta
 from typing import TypeVar
 from urllib.parse import quote
 
+from croniter import croniter
+
 from outbox.errors import ConfigError
 
 T = TypeVar("T")
@@ -209,3 +211,28 @@ def load_outbox_settings(env: Mapping[str, str] | None = None) -> OutboxSettings
     settings = outbox_settings(reader)
     reader.finish()
     return settings
+
+
+# --------------------------------------------------------------------------- crons
+
+_CRON_ALIASES = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+
+
+def cron_problem(expression: str) -> str | None:
+    """``None`` when ``expression`` is a usable five-field cron, else what is wrong with it.
+
+    croniter also accepts a sixth (seconds) field and ``@reboot``; both are refused, so a slot is
+    always a whole minute and ``0 7 * * * *`` is not silently read as "every minute at :00 s"."""
+    text = expression.strip()
+    if not text:
+        return "empty cron expression"
+    if text.startswith("@"):
+        if text.lower() not in _CRON_ALIASES:
+            return f"unknown cron alias {text!r}"
+        return None
+    fields = text.split()
+    if len(fields) != 5:
+        return f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
+    if not croniter.is_valid(text):
+        return "not a valid cron expression"
+    return None
