@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-JAKARTA = ZoneInfo("Asia/Jakarta")
+from outbox.config import cron_problem as cron_problem  # one cron rule for every program
 
-_ALIASES = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 def require_aware(value: datetime, what: str = "datetime") -> datetime:
@@ -32,23 +32,6 @@ def require_aware(value: datetime, what: str = "datetime") -> datetime:
 def jakarta(value: datetime) -> datetime:
     """The same instant expressed in Asia/Jakarta."""
     return require_aware(value).astimezone(JAKARTA)
-
-
-def cron_problem(expression: str) -> str | None:
-    """``None`` when ``expression`` is a usable five-field cron, else what is wrong with it."""
-    text = expression.strip()
-    if not text:
-        return "empty cron expression"
-    if text.startswith("@"):
-        if text.lower() not in _ALIASES:
-            return f"unknown cron alias {text!r}"
-        return None
-    fields = text.split()
-    if len(fields) != 5:
-        return f"expected 5 fields (minute hour day month weekday), got {len(fields)}"
-    if not croniter.is_valid(text):
-        return "not a valid cron expression"
-    return None
 
 
 class Cron:
