@@ -19,7 +19,7 @@ from typing import Any
 
 import psycopg
 
-from gateway import db
+from gateway import db, pairing
 from gateway.alerts import alert
 from gateway.config import GatewaySettings
 from gateway.events import Event, EventQueue, Inbound, QrCode, Raw, Receipt, StateChange
@@ -109,8 +109,7 @@ class Sink:
                 self._with_db(lambda conn, s=item: self._state(conn, s))  # type: ignore[misc]
             elif isinstance(item, QrCode):
                 render_qr(item.code)
-                self._with_db(lambda conn: db.set_state(
-                    conn, self.settings.session_name, "pairing", "waiting for the QR scan"))
+                self._with_db(lambda conn, q=item: self._qr(conn, q))  # type: ignore[misc]
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -151,6 +150,12 @@ class Sink:
         if stored:
             log.info("stored %d incoming message(s)", stored)
 
+    def _qr(self, conn: psycopg.Connection[Any], qr: QrCode) -> None:
+        """The state and the code in one transaction: the status page draws it from there."""
+        with conn.transaction():
+            db.set_state(conn, self.settings.session_name, "pairing", "waiting for the QR scan")
+            pairing.store_qr(conn, self.settings.session_name, qr.code)
+
     def _receipt(self, conn: psycopg.Connection[Any], receipt: Receipt) -> None:
         db.store_receipt(conn, self.settings.session_name, receipt)
 
@@ -166,6 +171,8 @@ class Sink:
             db.set_state(conn, session, change.state, change.detail)
             if change.jid:
                 db.set_jid(conn, session, change.jid)
+            if change.jid or change.state == "connected":
+                pairing.clear_qr(conn, session)  # paired: the page stops showing the code
             available_at = None
             if change.pause_until is not None:
                 available_at = db.pause(conn, session,

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.config import FailRule, GatewaySettings
-from gateway.events import EventQueue
+from gateway.events import EventQueue, QrCode
 from gateway.sending import SendError, SendResult, Transport, classify_text
 from gateway.wa import NeonizeTransport
 from outbox.engine import ClaimedMessage
@@ -69,9 +69,19 @@ class FakeTransport:
         self._fired: dict[tuple[int, int], int] = {}
         self._ids = itertools.count(1)
         self._prefix = f"FAKE{os.getpid():X}{time.time_ns() // 1_000_000:X}"
+        self._events = EventQueue()  # replaced by start()
 
     def start(self, events: EventQueue) -> None:
+        self._events = events
         events.state("connected", f"{self.name} transport (nothing is sent to WhatsApp)")
+
+    def show_qr(self, code: str) -> None:
+        """Play a pairing as neonize reports it (tests, the status page's demo): a QR code."""
+        self._events.put(QrCode(code))
+
+    def paired(self, jid: str) -> None:
+        """Play the end of a pairing: the QR was scanned, the session is ``jid``."""
+        self._events.state("connected", f"{self.name} transport paired", jid=jid)
 
     def ready(self) -> bool:
         return True
