@@ -51,6 +51,10 @@ run-gateway: $(STAMP)  ## the WhatsApp gateway in the foreground (needs DATABASE
 run-producers: $(STAMP)  ## the report scheduler in the foreground (needs DATABASE_URL)
 	$(PY) -m producers
 
+.PHONY: run-web
+run-web: $(STAMP)  ## the status page on 127.0.0.1:8080 (needs DATABASE_URL; OUTBOX_WEB_* settings)
+	$(PY) -m outbox.web
+
 .PHONY: clean-db
 clean-db:  ## delete the embedded PostgreSQL data (.pgdata)
 	rm -rf .pgdata

@@ -194,6 +194,7 @@ def job_prefixes() -> list[str]:
 def loaders() -> dict[str, Callable[[Recorder], object]]:
     from gateway.config import load_gateway_settings
     from outbox import config as outbox_config
+    from outbox.web.settings import load_web_settings
     from producers import registry
     from producers.config import load_producer_settings
     from producers.ingestion.settings import load_ingestion_settings
@@ -214,6 +215,7 @@ def loaders() -> dict[str, Callable[[Recorder], object]]:
         "gateway.config": lambda env: load_gateway_settings(env),
         "views.adapter": lambda env: configured_naive_time_zone(env),
         "producers.ingestion.settings": lambda env: load_ingestion_settings(env),
+        "outbox.web.settings": lambda env: load_web_settings(env),
     }
 
 

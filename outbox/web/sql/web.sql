@@ -1,0 +1,125 @@
+-- The status page's reads (outbox/web/data.py). Writes go through outbox.engine (retry,
+-- cancel), the same functions the command line uses. Every time is the database's now().
+
+-- name: sessions
+-- Each session with its sends: the last one, the rolling hour and 24 hours the gateway's caps
+-- count (gateway/pacing.py), and the Jakarta day so far.
+SELECT s.name, s.is_default, s.jid, s.state, s.state_detail, s.state_changed_at,
+       CASE WHEN s.paused_until > now() THEN s.paused_until END AS paused_until,
+       s.pause_reason, s.heartbeat_at, s.pairing_qr, s.pairing_qr_at,
+       sent.last_sent_at, sent.last_hour, sent.last_day, sent.today,
+       now() AS now
+  FROM wa_session s
+ CROSS JOIN LATERAL (
+       SELECT max(o.sent_at) AS last_sent_at,
+              count(*) FILTER (WHERE o.sent_at > now() - interval '1 hour') AS last_hour,
+              count(*) AS last_day,
+              count(*) FILTER (WHERE o.sent_at >= (date_trunc('day', now() AT TIME ZONE
+                                   'Asia/Jakarta') AT TIME ZONE 'Asia/Jakarta')) AS today
+         FROM wa_outbox o
+        WHERE o.session_name = s.name AND o.sent_at IS NOT NULL
+          AND o.sent_at > now() - interval '24 hours' AND o.status = 'sent') AS sent
+ WHERE %(name)s::text IS NULL OR s.name = %(name)s::text
+ ORDER BY s.is_default DESC, s.name
+
+-- name: last_sent
+-- A session's last send ever (the sessions query looks at the last 24 hours only).
+SELECT max(sent_at) FROM wa_outbox
+ WHERE session_name = %(name)s::text AND sent_at IS NOT NULL AND status = 'sent'
+
+-- name: queue
+-- Messages per session, status and type, with the oldest pending one's times.
+SELECT session_name, status, type, count(*) AS messages,
+       min(created_at) FILTER (WHERE status = 'pending') AS oldest_pending_at,
+       min(available_at) FILTER (WHERE status = 'pending') AS next_available_at
+  FROM wa_outbox
+ GROUP BY session_name, status, type
+ ORDER BY session_name, status, type
+
+-- name: rows
+-- The newest rows of one status, for the tables with the retry / cancel buttons.
+SELECT id, session_name, recipient, type, status, attempts, max_attempts, created_at,
+       available_at, finished_at, last_error
+  FROM wa_outbox
+ WHERE status = %(status)s::text
+ ORDER BY CASE WHEN %(status)s::text = 'pending' THEN id END,
+          coalesce(finished_at, created_at) DESC, id DESC
+ LIMIT %(limit)s::int
+
+-- name: row
+SELECT id, session_name, recipient, type, status, attempts, max_attempts, created_at,
+       available_at, finished_at, last_error
+  FROM wa_outbox
+ WHERE id = %(id)s::bigint
+
+-- name: producers
+-- Each job's last run, and its runs per outcome over the last 24 hours.
+SELECT last.job, last.slot, last.status, last.started_at, last.finished_at, last.enqueued,
+       last.duplicates, last.detail,
+       (SELECT count(*) FROM producer_run r
+         WHERE r.job = last.job AND r.slot > now() - interval '24 hours') AS runs_day,
+       (SELECT count(*) FROM producer_run r
+         WHERE r.job = last.job AND r.slot > now() - interval '24 hours'
+           AND r.status = 'failed') AS failed_day
+  FROM (SELECT DISTINCT ON (job) job, slot, status, started_at, finished_at, enqueued,
+               duplicates, detail
+          FROM producer_run
+         ORDER BY job, slot DESC) AS last
+ ORDER BY last.job
+
+-- name: health
+-- Per session: is it down, and is its queue stuck (rows ready to send for longer than
+-- %(stuck)s while the session sent nothing in that time and is not paused)?
+SELECT s.name,
+       s.state,
+       (s.state <> 'connected' AND s.state_changed_at < now() - %(down)s::interval)
+         OR s.heartbeat_at IS NULL OR s.heartbeat_at < now() - %(down)s::interval AS down,
+       s.paused_until > now() AS paused,
+       (SELECT min(o.available_at) FROM wa_outbox o
+         WHERE o.session_name = s.name AND o.is_open AND o.status = 'pending'
+           AND o.available_at <= now()) AS ready_since,
+       (SELECT max(o.sent_at) FROM wa_outbox o
+         WHERE o.session_name = s.name AND o.sent_at IS NOT NULL
+           AND o.sent_at > now() - %(stuck)s::interval AND o.status = 'sent') AS sent_recently,
+       now() AS now
+  FROM wa_session s
+ ORDER BY s.name
+
+-- name: orphans
+-- Open rows of sessions no gateway has registered: nothing will ever send them.
+SELECT o.session_name, count(*), min(o.created_at)
+  FROM wa_outbox o
+ WHERE o.is_open AND NOT EXISTS (SELECT 1 FROM wa_session s WHERE s.name = o.session_name)
+ GROUP BY o.session_name
+
+-- name: metric_failures
+-- Failed rows by class, from the reason the gateway or the rescuer wrote.
+SELECT session_name,
+       CASE WHEN last_error LIKE 'attempts exhausted%%' THEN 'attempts_exhausted'
+            WHEN last_error LIKE 'delivery unknown%%' THEN 'delivery_unknown'
+            ELSE 'permanent' END AS class,
+       count(*)
+  FROM wa_outbox
+ WHERE status = 'failed'
+ GROUP BY 1, 2
+
+-- name: metric_sent
+-- Sent rows per session still in the table (a purge lowers it: read it as a gauge).
+SELECT session_name, count(*)
+  FROM wa_outbox
+ WHERE sent_at IS NOT NULL AND status = 'sent'
+ GROUP BY session_name
+
+-- name: metric_latency
+-- Sends of the last 24 hours: from insert to sent (queue latency) and from the start of the
+-- send to WhatsApp's answer (send duration), as cumulative bucket counts.
+SELECT session_name,
+       extract(epoch FROM sent_at - created_at)::float8 AS latency,
+       extract(epoch FROM sent_at - send_started_at)::float8 AS duration
+  FROM wa_outbox
+ WHERE sent_at IS NOT NULL AND status = 'sent' AND sent_at > now() - interval '24 hours'
+
+-- name: metric_runs
+SELECT job, status, count(*), extract(epoch FROM max(slot))::float8
+  FROM producer_run
+ GROUP BY job, status
