@@ -170,6 +170,50 @@ def add_inbound_complaint(url: str, at: datetime) -> None:
                          (found[2], found[1], text, at))
 
 
+def demo_changes(url: str, moment: datetime) -> None:
+    """What personnel and operators add during the day, so that the task list changes and the
+    amplification link recaps have something to show: at 13.00 re-share links reported for
+    about 60 % of each org client's (person, post) pairs of the day; at 18.05 one late
+    Instagram post (an operator's manual input) for the first org client with posts, and one
+    corrected link of that client."""
+    hm = moment.strftime("%H:%M")
+    if hm not in ("13:00", "18:05"):
+        return
+    day = moment.date()
+    with psycopg.connect(url, autocommit=True) as conn:
+        if hm == "13:00":
+            conn.execute(
+                "INSERT INTO link_report (shortcode, user_id, instagram_link, facebook_link) "
+                "SELECT p.shortcode, u.user_id, 'https://www.instagram.com/p/' "
+                "       || left(md5(p.shortcode || u.user_id), 11) || '/', "
+                "       CASE WHEN abs(hashtext(u.user_id)) %% 3 = 0 THEN "
+                "       'https://www.facebook.com/share/' || left(md5(u.user_id), 10) END "
+                "  FROM report_ig_post p "
+                "  JOIN clients c ON c.client_id = p.client_id AND lower(c.client_type) = 'org' "
+                "  JOIN \"user\" u ON u.client_id = c.client_id AND u.status "
+                " WHERE p.report_date = %(day)s "
+                "   AND abs(hashtext(p.shortcode || u.user_id)) %% 10 < 6 "
+                "ON CONFLICT DO NOTHING", {"day": day})
+            return
+        row = conn.execute(
+            "SELECT p.client_id FROM report_ig_post p JOIN clients c ON c.client_id = "
+            "p.client_id AND lower(c.client_type) = 'org' WHERE p.report_date = %(day)s "
+            "ORDER BY p.client_id LIMIT 1", {"day": day}).fetchone()
+        if row is None:
+            return
+        code = f"LATE{day:%m%d}"
+        conn.execute("INSERT INTO insta_post (shortcode, client_id, caption, source_type, "
+                     "created_at) VALUES (%s, %s, 'Giat malam: patroli dialogis bersama "
+                     "warga', 'manual_input', %s) ON CONFLICT DO NOTHING", (code, row[0], moment))
+        conn.execute("INSERT INTO insta_like (shortcode, likes) VALUES (%s, '[]') "
+                     "ON CONFLICT DO NOTHING", (code,))
+        conn.execute(
+            "UPDATE link_report SET twitter_link = 'https://x.com/i/status/' || "
+            "left(md5(user_id), 12) WHERE (shortcode, user_id) = (SELECT l.shortcode, l.user_id "
+            "FROM link_report l JOIN insta_post p ON p.shortcode = l.shortcode "
+            "WHERE p.client_id = %s ORDER BY 1, 2 LIMIT 1)", (row[0],))
+
+
 def simulate_day(url: str, day: date, env: dict[str, str]) -> list[Any]:
     specs = registry.base_specs()
     reader = EnvReader({**env, "DATABASE_URL": url})
@@ -191,6 +235,7 @@ def simulate_day(url: str, day: date, env: dict[str, str]) -> list[Any]:
             if inbound_at is not None and moment >= inbound_at:
                 add_inbound_complaint(url, inbound_at)
                 inbound_at = None
+            demo_changes(url, moment)
             outcomes.extend(scheduler.tick(moment))
     finally:
         scheduler.close()
