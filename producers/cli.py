@@ -7,28 +7,33 @@
   (backfill; Jakarta time; default: the job's latest slot). A slot already done is not run
   again; a failed or skipped one is.
 - ``python -m producers jobs``: the jobs, their crons, grace, last and next slots.
+- ``python -m producers --check-config``: every problem of the environment at once (values,
+  crons, unknown variables, admin numbers, the database and its Cicero adapter), or the jobs.
 
 Exit codes (:class:`outbox.exitcodes.ExitCode`): 0 done; 1 nothing done (slot already done)
 or the job failed; 2 bad usage or configuration (every problem listed); 3 database unavailable
-or not migrated.
+or not migrated (``--check-config``: only the database failed).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from outbox.config import EnvReader
+from outbox.checks import check_environment, print_report
+from outbox.config import EnvReader, database_url
 from outbox.db import check_adapter, check_schema
 from outbox.errors import ConfigError, DatabaseUnavailable, SchemaNotReady
 from outbox.exitcodes import ExitCode
 from outbox.lifecycle import StopFlag, stop_on_signals
-from outbox.logs import configure_logging
+from outbox.logs import configure_logging, log_startup_error
 from producers import registry
-from producers.config import ProducerSettings, producer_settings
+from producers.config import ProducerSettings, load_producer_settings, producer_settings
+from producers.ingestion.settings import ingestion_settings, load_ingestion_settings
 from producers.job import JobSpec
 from producers.runner import last_slots, run_slot
 from producers.schedule import jakarta, parse_local
@@ -43,6 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Cicero report producers: cron slots -> wa_outbox (exactly once per slot).")
     parser.add_argument("--once", action="store_true",
                         help="run whatever is due now (including catch-up), then exit")
+    parser.add_argument("--check-config", action="store_true",
+                        help="check the environment (values, crons, unknown variables, admin "
+                             "numbers, RapidAPI key, the database and its Cicero adapter), "
+                             "print every problem or the jobs, then exit")
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run one job for one slot by hand (backfill)")
     run.add_argument("job", help="the job name, e.g. daily_report")
@@ -69,19 +78,57 @@ def load(env: Mapping[str, str] | None = None) -> tuple[ProducerSettings, list[J
     return settings, registry.configured_specs(settings, specs)
 
 
+def check_config(env: Mapping[str, str]) -> int:
+    """``--check-config``: the values (every job's cron, the ingestion settings), unknown
+    variables, the admin numbers, the RapidAPI key of an enabled ingestion, the database and its
+    Cicero adapter; every problem at once (exit 2; 3 when only the database fails)."""
+    specs = registry.base_specs()
+    reader = EnvReader(env)
+    settings = producer_settings(reader, specs)
+    ingestion = ingestion_settings(reader)
+    problems = list(reader.problems)
+    if any(job.name == "ingestion" and job.enabled for job in settings.jobs) and not ingestion.key:
+        problems.append("RAPIDAPI_KEY is not set but the ingestion job is on: set the key, or "
+                        "INGESTION_CRON=off")
+    probe = EnvReader(env)
+    url = database_url(probe)
+    usable = bool(url) and not probe.problems
+    report = check_environment(
+        "producers", env, problems=problems,
+        loaders=[lambda e: load_producer_settings(specs, env=e), load_ingestion_settings],
+        database_url=url if usable else None,
+        phone_lists={"ADMIN_WHATSAPP": settings.admin_whatsapp})
+    if usable and not report.database:
+        try:
+            with connect_producer(url) as conn:
+                check_adapter(conn, settings.naive_time_zone)
+        except (DatabaseUnavailable, SchemaNotReady) as exc:
+            report.database.append(str(exc))
+    enabled = [job for job in settings.jobs if job.enabled]
+    summary = [f"{job.name:26} {job.cron.expression if job.cron else 'off':20} "
+               f"grace {job.grace.total_seconds() / 60:g} min" for job in settings.jobs]
+    summary.append(f"{len(enabled)} of {len(settings.jobs)} jobs on, admins "
+                   f"{len(settings.admin_whatsapp)}")
+    return print_report("producers", report, summary, out=print,
+                        err=lambda line: print(line, file=sys.stderr))
+
+
 def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None,
          clock: Clock = system_clock) -> int:
     args = build_parser().parse_args(argv)
+    environ: Mapping[str, str] = os.environ if env is None else env
+    if args.check_config:
+        return check_config(environ)
     try:
         settings, specs = load(env)
     except ConfigError as exc:
-        print(f"producers: {exc}", file=sys.stderr)
+        log_startup_error("producers", str(exc), environ)
         return ExitCode.USAGE
     configure_logging(settings.outbox.log_level, settings.outbox.log_format)
     try:
         return _dispatch(args, settings, specs, clock)
     except (DatabaseUnavailable, SchemaNotReady) as exc:
-        print(f"producers: {exc}", file=sys.stderr)
+        log_startup_error("producers", str(exc), environ)
         return ExitCode.DATABASE
 
 
