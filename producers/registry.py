@@ -19,7 +19,13 @@ import psycopg
 
 from producers.config import ProducerSettings
 from producers.job import JobSpec
-from producers.jobs import complaint_response, link_report, reports, task_delivery_recap
+from producers.jobs import (
+    complaint_response,
+    link_report,
+    reports,
+    task_delivery_recap,
+    username_recap,
+)
 from producers.scheduler import ScheduledJob
 
 log = logging.getLogger(__name__)
@@ -55,7 +61,7 @@ def external_specs() -> list[JobSpec]:
 
 # The old services' other scheduled messages (docs/concepts/reports.md).
 OTHER_SCHEDULED = (link_report.LINK_REPORT, link_report.AMPLIFY_DAILY,
-                   link_report.AMPLIFY_MONTHLY)
+                   link_report.AMPLIFY_MONTHLY, username_recap.JOB)
 
 
 def base_specs() -> list[JobSpec]:
