@@ -25,6 +25,7 @@ import hashlib
 import io
 import logging
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -600,10 +601,16 @@ def task_rows(conn: Conn, at: datetime) -> list[tuple[Any, ...]]:
 
 
 def daily_texts_sent(conn: Conn, day: date) -> list[tuple[str, str]]:
-    """(dedupe key, text) of the daily recap texts enqueued for ``day`` (no documents)."""
-    return sorted(conn.execute(
-        "SELECT dedupe_key, content FROM wa_outbox WHERE type = 'daily_report'"
-        " AND attachment IS NULL AND dedupe_key LIKE %s", (f"daily_report:{day}:%",)))
+    """(dedupe key, text) of the daily recap texts enqueued for ``day`` (no documents); a text
+    sent in parts (``<message_key>#n``, over WhatsApp's length limit) joined back."""
+    parts: dict[str, list[tuple[int, str]]] = {}
+    for key, content in conn.execute(
+            "SELECT dedupe_key, content FROM wa_outbox WHERE type = 'daily_report'"
+            " AND attachment IS NULL AND dedupe_key LIKE %s", (f"daily_report:{day}:%",)):
+        match = re.match(r"(.*)#(\d+)(:[^:]*)$", key)
+        base, n = (match.group(1) + match.group(3), int(match.group(2))) if match else (key, 1)
+        parts.setdefault(base, []).append((n, content))
+    return sorted((key, "\n".join(t for _, t in sorted(p))) for key, p in parts.items())
 
 
 def expected_texts(rows: list[tuple[str, str, bool, str]], day: date) -> list[tuple[str, str]]:

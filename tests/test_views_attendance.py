@@ -110,7 +110,7 @@ def test_worked_example_directorate_rule(db: Cicero) -> None:
 
 
 def test_half_rule_boundary_and_org_rule_differ(db: Cicero) -> None:
-    """Sari with 2 of 4 posts: lengkap under >= 50 %, kurang under 'all posts'."""
+    """Sari with 2 of 4 posts: lengkap under >= 50 % (report_rule), kurang under 'all posts'."""
     db.client("ORG1")
     db.client("DIRY", "DIREKTORAT Y", client_type="direktorat")
     db.user("2001", "ORG1", "SARI", insta="sari", roles=["operator", "diry"])
@@ -118,6 +118,10 @@ def test_half_rule_boundary_and_org_rule_differ(db: Cicero) -> None:
         liked = ["sari"] if i < 2 else []
         db.ig_post(f"O{i}", "ORG1", jkt(DAY, 8 + i), liked)
         db.ig_post(f"D{i}", "DIRY", jkt(DAY, 8 + i), liked)
+    # every client counts "lengkap" as all posts unless report_rule says >= 50 %
+    dir_, = db.rows("SELECT ig_done, ig_status FROM report_user_day WHERE client_id = 'DIRY'")
+    assert dir_ == {"ig_done": 2, "ig_status": expected_status(4, 2, True, False, "all")}
+    db.conn.execute("INSERT INTO report_rule (client_id, lengkap_rule) VALUES ('DIRY', 'half')")
     org, = db.rows("SELECT ig_done, ig_status FROM report_user_day WHERE client_id = 'ORG1'")
     dir_, = db.rows("SELECT ig_done, ig_status FROM report_user_day WHERE client_id = 'DIRY'")
     assert org == {"ig_done": 2, "ig_status": expected_status(4, 2, True, False, "all")}

@@ -170,8 +170,18 @@ def test_daily_directorate_recap_with_top_and_bottom(db: Cicero) -> None:
     start = lines.index("❄️ *Bottom 5 Likes:*") + 1
     assert lines[start:start + 5] == bottom
     blocks = lines[lines.index("*Rekap per Satker:*") + 1:]
-    assert blocks[0] == "1. *DIREKTORAT Z*"  # the directorate itself first
-    assert blocks[5] == f"2. *POLRES {ranked[0][0][-1]}*"  # then by sudah
+    second = blocks.index(f"2. *POLRES {ranked[0][0][-1]}*")  # then by sudah
+    first = blocks[:second]
+    assert first[0] == "1. *DIREKTORAT Z*"  # the directorate itself first
+    # lengkap = all posts (the default rule): the staff liked 1 of 2, named under Kurang
+    assert first[-2:] == ["⚠️ Kurang:", "- BRIPKA STAF DIT (1/2 konten)"]
+    assert "- Melaksanakan lengkap (semua konten): " + str(sudah - 1) + " pers" in lines
+    # POLRES 3 (nobody liked): its six personnel under Belum, by name
+    three = blocks.index("*POLRES 3*") if "*POLRES 3*" in blocks else next(
+        i for i, line in enumerate(blocks) if line.endswith(". *POLRES 3*"))
+    belum = blocks.index("❌ Belum:", three)
+    assert blocks[belum + 1:belum + 7] == [f"- BRIPKA ANGGOTA {i} (0/2 konten)"
+                                           for i in range(6)]
 
 
 # ---------------------------------------------------------------- weekly / monthly

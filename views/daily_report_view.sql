@@ -5,7 +5,8 @@
 --    (lengkap = every post); per-division name lists; "Tidak ada konten ..." when the client
 --    had no post that day;
 --  * directorate clients (client_type 'direktorat', active): 'daily:<CLIENT>:dir_ig' and
---    'daily:<CLIENT>:dir_tiktok'; rule 'half' (>= 50 %); totals, Top 5 / Bottom 5 satker by
+--    'daily:<CLIENT>:dir_tiktok'; the client's rule (report_lengkap_rule: all posts unless
+--    report_rule says >= 50 %); totals, Top 5 / Bottom 5 satker by
 --    likes (comments), one block per satker; admin_copy = true.
 -- A platform whose client_insta_status / client_tiktok_status is false is left out.
 -- Recipients: report_recipient of the client (group, operator, super).
@@ -54,9 +55,12 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
                    || E'*Daftar Link Konten:*\n' || k.links || E'\n\n'
                    || '*Jumlah Total Personil:* ' || id_number(coalesce(s.users, 0)) || E' pers\n'
                    || '✅ *Sudah melaksanakan:* ' || id_number(coalesce(s.sudah, 0)) || E' pers\n'
-                   || '- Melaksanakan lengkap (≥ 50% konten): '
-                   || id_number(coalesce(s.lengkap, 0)) || E' pers\n'
-                   || '- Melaksanakan kurang (< 50% konten): '
+                   || '- Melaksanakan lengkap ('
+                   || CASE ct.rule WHEN 'half' THEN '≥ 50% konten' ELSE 'semua konten' END
+                   || '): ' || id_number(coalesce(s.lengkap, 0)) || E' pers\n'
+                   || '- Melaksanakan kurang ('
+                   || CASE ct.rule WHEN 'half' THEN '< 50% konten' ELSE 'sebagian konten' END
+                   || '): '
                    || id_number(coalesce(s.kurang, 0)) || E' pers\n'
                    || '❌ *Belum melaksanakan:* '
                    || id_number(coalesce(s.belum, 0) + coalesce(s.belum_username, 0)) || E' pers\n'
@@ -75,7 +79,8 @@ SELECT m.report_date, m.message_key, m.client_id, m.client_name, m.client_type, 
           FROM (SELECT date '2000-01-01' + g AS report_date FROM generate_series(0, 36889) AS g) d
          CROSS JOIN cicero_clients() c
          CROSS JOIN LATERAL (SELECT lower(c.client_type) AS client_type,
-                                    lower(c.client_type) = 'direktorat' AS is_dir) ct
+                                    lower(c.client_type) = 'direktorat' AS is_dir,
+                                    report_lengkap_rule(c.client_id) AS rule) ct
          CROSS JOIN LATERAL (VALUES
                 ('instagram', 'ig', 1, c.client_insta_status, 'Instagram',
                  '📋 *Rekap Akumulasi Likes Instagram*', 'Likes'),

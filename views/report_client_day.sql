@@ -1,7 +1,8 @@
 -- layer: 6
 -- Per (report_date, audience client, platform) totals under the client's rule, plus the
 -- pieces of the daily messages: division_blocks (org recap), satker_blocks (directorate recap:
--- the directorate itself first, then by sudah, personnel, name) and satker_ranked
+-- the directorate itself first, then by sudah, personnel, name; each with its Kurang and
+-- Belum name lists) and satker_ranked
 -- (satker other than the directorate by likes / comments, best first: Top / Bottom 5).
 -- platform 'instagram' (likes) or 'tiktok' (comments), only when there were posts.
 -- users = users counted, sudah = lengkap + kurang, belum excludes belum_username.
@@ -37,6 +38,8 @@ SELECT a.report_date, a.client_id, a.client_type, v.platform, v.posts, v.users, 
                          || '❌ Belum: ' || id_number(ig_belum + ig_belum_username) || E' pers\n'
                          || '⚠️❌ Belum Update Username: ' || id_number(ig_belum_username)
                          || ' pers'
+                         || coalesce(E'\n⚠️ Kurang:\n' || ig_kurang_lines, '')
+                         || coalesce(E'\n❌ Belum:\n' || ig_belum_lines, '')
                          ORDER BY user_client_id = client_id DESC, ig_lengkap + ig_kurang DESC,
                                   ig_users DESC, user_client_name)
                    FILTER (WHERE client_type = 'direktorat' AND ig_users > 0) AS ig_satker_blocks,
@@ -49,6 +52,8 @@ SELECT a.report_date, a.client_id, a.client_type, v.platform, v.posts, v.users, 
                          || E' pers\n'
                          || '⚠️❌ Belum Update Username: ' || id_number(tiktok_belum_username)
                          || ' pers'
+                         || coalesce(E'\n⚠️ Kurang:\n' || tiktok_kurang_lines, '')
+                         || coalesce(E'\n❌ Belum:\n' || tiktok_belum_lines, '')
                          ORDER BY user_client_id = client_id DESC,
                                   tiktok_lengkap + tiktok_kurang DESC, tiktok_users DESC,
                                   user_client_name)

@@ -196,12 +196,15 @@ AS $$ SELECT CASE WHEN upper(divisi) LIKE 'BAG%' THEN 1
                   WHEN upper(divisi) LIKE 'POLSEK%' THEN 5
                   ELSE 6 END $$;
 
+-- The first keyword of DIR, WADIR, KASUBDIT, KABAG, KASUBBAG, KASAT, KANIT found as a word
+-- anywhere in the jabatan ('PS. KASAT BINMAS' ranks as KASAT), as the old lists did.
 CREATE OR REPLACE FUNCTION cicero_jabatan_rank(jabatan text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT CASE split_part(upper(btrim(jabatan)), ' ', 1)
-                  WHEN 'DIR' THEN 1 WHEN 'DIREKTUR' THEN 1 WHEN 'WADIR' THEN 2
-                  WHEN 'KASUBDIT' THEN 3 WHEN 'KABAG' THEN 4 WHEN 'KASUBBAG' THEN 5
-                  WHEN 'KASAT' THEN 6 WHEN 'KANIT' THEN 7 ELSE 8 END $$;
+AS $$ SELECT CASE WHEN j ~ '\m(DIR|DIREKTUR)\M' THEN 1 WHEN j ~ '\mWADIR\M' THEN 2
+                  WHEN j ~ '\mKASUBDIT\M' THEN 3 WHEN j ~ '\mKABAG\M' THEN 4
+                  WHEN j ~ '\mKASUBBAG\M' THEN 5 WHEN j ~ '\mKASAT\M' THEN 6
+                  WHEN j ~ '\mKANIT\M' THEN 7 ELSE 8 END
+        FROM (SELECT upper(coalesce(jabatan, '')) AS j) s $$;
 
 CREATE OR REPLACE FUNCTION cicero_pangkat_rank(title text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE

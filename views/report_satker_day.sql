@@ -1,7 +1,8 @@
 -- layer: 5
 -- Per (report_date, audience client, satker) totals, Instagram and TikTok side by side: the
 -- per-Polres blocks of the directorate recap (an org client's only satker is itself) and,
--- for org clients, the satker's division blocks of the org recap in division order.
+-- for org clients, the satker's division blocks of the org recap in division order; for
+-- directorates the satker's Kurang and Belum name lists (*_kurang_lines, *_belum_lines).
 CREATE OR REPLACE VIEW report_satker_day AS
 SELECT report_date, client_id, client_type, user_client_id, user_client_name,
        max(ig_posts) AS ig_posts,
@@ -36,6 +37,14 @@ SELECT report_date, client_id, client_type, user_client_id, user_client_name,
                   || E' user):\n' || coalesce(tiktok_belum_lines, '-'),
                   E'\n\n' ORDER BY division_rank, divisi)
            FILTER (WHERE client_type <> 'direktorat' AND tiktok_users > 0)
-           AS tiktok_division_blocks
+           AS tiktok_division_blocks,
+       string_agg(ig_kurang_lines, E'\n') FILTER (WHERE client_type = 'direktorat')
+           AS ig_kurang_lines,
+       string_agg(ig_belum_lines, E'\n') FILTER (WHERE client_type = 'direktorat')
+           AS ig_belum_lines,
+       string_agg(tiktok_kurang_lines, E'\n') FILTER (WHERE client_type = 'direktorat')
+           AS tiktok_kurang_lines,
+       string_agg(tiktok_belum_lines, E'\n') FILTER (WHERE client_type = 'direktorat')
+           AS tiktok_belum_lines
   FROM report_division_day
  GROUP BY report_date, client_id, client_type, user_client_id, user_client_name;

@@ -13,8 +13,9 @@ client or client type -> audiences group / operator / super / admins / fixed num
 yes or no; docs/concepts/reports.md#who-gets-what), read at each run; a recipient reached
 through two audiences gets each message once. Every ``(message_key, summary)`` of the view
 becomes one text message per routed recipient with
-``dedupe_key = <type>:<period start>:<message_key>:<recipient>``. After a client's texts, each
-recipient routed with ``attachment`` gets the client's ``.xlsx`` recap (built from
+``dedupe_key = <type>:<period start>:<message_key>:<recipient>``; a text longer than WhatsApp
+accepts is cut at line ends into parts (``<message_key>#1``, ``#2``, ...). After a client's
+texts, each recipient routed with ``attachment`` gets the client's ``.xlsx`` recap (built from
 ``report_user_day``, see :mod:`producers.xlsx`) as a document message whose content is a short
 caption (key ``<type>:<period start>:xlsx:<client_id>:<recipient>``). Recipients the outbox
 refuses are logged (masked) and skipped; a routed audience with no usable value is logged once
@@ -158,6 +159,33 @@ def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, b
     return built
 
 
+MAX_TEXT = 60000  # WhatsApp accepts at most 65536 characters (wa_outbox refuses longer)
+
+
+def text_parts(summary: str, limit: int = MAX_TEXT) -> list[str]:
+    """``summary`` as is when it fits, else cut at line ends into parts of at most ``limit``
+    characters (a province's directorate recap with its name lists can pass WhatsApp's limit);
+    ``"\n".join(parts) == summary``."""
+    if len(summary) <= limit:
+        return [summary]
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in summary.split("\n"):
+        while len(line) > limit:  # one overlong line: cut it hard
+            parts.extend(["\n".join(current)] if current else [])
+            current, size = [], 0
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current and size + 1 + len(line) > limit:
+            parts.append("\n".join(current))
+            current, size = [], 0
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+    parts.append("\n".join(current))
+    return parts
+
+
 @dataclass
 class Route:
     """One client's recipients of one report kind, in sending order (``report_routing``)."""
@@ -230,10 +258,13 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
     messages: list[NewMessage] = []
     for client_id, mine in texts.items():
         for message_key, summary in mine:
+            parts = text_parts(summary)
             for recipient in routed[client_id].recipients:
-                messages.append(NewMessage(
-                    recipient=recipient, content=summary, type=kind.name,
-                    dedupe_key=f"{kind.name}:{key}:{message_key}:{recipient}"))
+                for n, part in enumerate(parts, 1):
+                    suffix = f"#{n}" if len(parts) > 1 else ""
+                    messages.append(NewMessage(
+                        recipient=recipient, content=part, type=kind.name,
+                        dedupe_key=f"{kind.name}:{key}:{message_key}{suffix}:{recipient}"))
     documents = 0
     wanted = {cid: names[cid] for cid, route in routed.items() if any(route.attach.values())}
     if attach and wanted:
