@@ -22,6 +22,7 @@ from producers.job import JobSpec
 from producers.jobs import (
     complaint_response,
     link_report,
+    personal_reminder,
     reports,
     task_delivery_recap,
     username_recap,
@@ -61,7 +62,8 @@ def external_specs() -> list[JobSpec]:
 
 # The old services' other scheduled messages (docs/concepts/reports.md).
 OTHER_SCHEDULED = (link_report.LINK_REPORT, link_report.AMPLIFY_DAILY,
-                   link_report.AMPLIFY_MONTHLY, username_recap.JOB)
+                   link_report.AMPLIFY_MONTHLY, username_recap.JOB,
+                   personal_reminder.JOB)
 
 
 def base_specs() -> list[JobSpec]:
