@@ -443,3 +443,43 @@ def test_neonizes_qr_callback_reaches_the_page_and_pairing_clears_it(
     finally:
         sink.stop()
         transport.stop()
+
+
+@pytest.mark.slow
+def test_python_m_outbox_web_serves_and_stops_cleanly_on_sigterm(
+        db_url: str, conn: psycopg.Connection[Any], tmp_path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from tests.dev import REPO_ROOT
+
+    session_row(conn)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTBOX_", "WA_"))}
+    env.update({"DATABASE_URL": db_url, "OUTBOX_WEB_PORT": str(port),
+                "OUTBOX_WEB_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"})
+    log = tmp_path / "web.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "outbox.web"], env=env, cwd=REPO_ROOT,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def answers() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        assert wait_for(answers, timeout=30, step=0.2), log.read_text()
+        page = httpx.get(f"http://127.0.0.1:{port}/", headers=basic(), timeout=10)
+        assert page.status_code == 200 and 'data-session="main"' in page.text
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(15)
+    assert code == 0, log.read_text()
+    assert f"status page on http://127.0.0.1:{port}/" in log.read_text()

@@ -102,13 +102,14 @@ class QueueLine:
     session_name: str
     status: str
     type: str
+    failure_class: str | None  # failed rows: permanent, attempts_exhausted, delivery_unknown
     messages: int
     oldest_pending_at: datetime | None
 
 
 def queue(conn: Conn) -> list[QueueLine]:
-    return [QueueLine(r["session_name"], r["status"], r["type"], r["messages"],
-                      r["oldest_pending_at"]) for r in _all(conn, "queue")]
+    return [QueueLine(r["session_name"], r["status"], r["type"], r["failure_class"],
+                      r["messages"], r["oldest_pending_at"]) for r in _all(conn, "queue")]
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,10 @@ def _row_view(r: dict[str, Any]) -> RowView:
 
 
 def rows(conn: Conn, status: str, limit: int = ROWS_SHOWN) -> list[RowView]:
-    """The newest rows of ``status`` (pending: the oldest first, as they will be sent)."""
-    return [_row_view(r) for r in _all(conn, "rows", {"status": status, "limit": limit})]
+    """The oldest pending rows (as they will be sent) or the newest failed ones."""
+    if status not in ("pending", "failed"):
+        raise ValueError(f"no row list for status {status!r}")
+    return [_row_view(r) for r in _all(conn, f"rows_{status}", {"limit": limit})]
 
 
 def row(conn: Conn, msg_id: int) -> RowView | None:

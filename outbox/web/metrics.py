@@ -60,8 +60,12 @@ class OutboxCollector(Collector):
         messages = GaugeMetricFamily("wa_outbox_messages",
                                      "Rows in wa_outbox per session, status and type.",
                                      labels=["session", "status", "type"])
+        depth: dict[tuple[str, str, str], int] = {}
         for line in lines:
-            messages.add_metric([line.session_name, line.status, line.type], line.messages)
+            key = (line.session_name, line.status, line.type)
+            depth[key] = depth.get(key, 0) + line.messages
+        for key, count in sorted(depth.items()):
+            messages.add_metric(list(key), count)
         yield messages
 
         sessions = data.sessions(self.conn, max_per_hour=s.max_per_hour,
@@ -82,16 +86,23 @@ class OutboxCollector(Collector):
         sent = GaugeMetricFamily("wa_outbox_sent_messages",
                                  "Sent rows still in wa_outbox per session (a purge lowers it).",
                                  labels=["session"])
-        for name, count in self._rows("metric_sent"):
-            sent.add_metric([name], count)
-        yield sent
-
         failed = GaugeMetricFamily(
             "wa_outbox_failed_messages",
             "Failed rows per session and class (permanent, attempts_exhausted, "
             "delivery_unknown).", labels=["session", "class"])
-        for name, klass, count in self._rows("metric_failures"):
+        sent_per: dict[str, int] = {}
+        failed_per: dict[tuple[str, str], int] = {}
+        for line in lines:
+            if line.status == "sent":
+                sent_per[line.session_name] = sent_per.get(line.session_name, 0) + line.messages
+            elif line.status == "failed" and line.failure_class is not None:
+                cls = (line.session_name, line.failure_class)
+                failed_per[cls] = failed_per.get(cls, 0) + line.messages
+        for name, count in sorted(sent_per.items()):
+            sent.add_metric([name], count)
+        for (name, klass), count in sorted(failed_per.items()):
             failed.add_metric([name, klass], count)
+        yield sent
         yield failed
 
         latency = GaugeHistogramMetricFamily(

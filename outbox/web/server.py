@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Mapping, Sequence
+from types import FrameType
 
 import uvicorn
 
@@ -58,6 +60,15 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         log.warning("OUTBOX_WEB_TOKEN is not set: the page answers anyone on this machine "
                     "(%s is a loopback address)", settings.host)
     log.info("status page on http://%s:%d/", settings.host, settings.port)
+    # uvicorn stops gracefully on SIGTERM / SIGINT, then raises the signal again for the
+    # handlers it found in place: these make that a clean exit 0 (a stop, for supervisord).
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _stopped)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level="warning", access_log=False, server_header=False)
+    log.info("status page stopped")
     return ExitCode.OK
+
+
+def _stopped(signum: int, _frame: FrameType | None) -> None:
+    log.debug("signal %d after the graceful stop", signum)

@@ -28,22 +28,36 @@ SELECT max(sent_at) FROM wa_outbox
  WHERE session_name = %(name)s::text AND sent_at IS NOT NULL AND status = 'sent'
 
 -- name: queue
--- Messages per session, status and type, with the oldest pending one's times.
-SELECT session_name, status, type, count(*) AS messages,
+-- Messages per session, status and type (failed ones also per class, from the reason the gateway
+-- or the rescuer wrote), with the oldest pending one's times: one scan for the page and /metrics.
+SELECT session_name, status, type,
+       CASE WHEN status <> 'failed' THEN NULL
+            WHEN last_error LIKE 'attempts exhausted%%' THEN 'attempts_exhausted'
+            WHEN last_error LIKE 'delivery unknown%%' THEN 'delivery_unknown'
+            ELSE 'permanent' END AS failure_class,
+       count(*) AS messages,
        min(created_at) FILTER (WHERE status = 'pending') AS oldest_pending_at,
        min(available_at) FILTER (WHERE status = 'pending') AS next_available_at
   FROM wa_outbox
- GROUP BY session_name, status, type
- ORDER BY session_name, status, type
+ GROUP BY session_name, status, type, failure_class
+ ORDER BY session_name, status, type, failure_class
 
--- name: rows
--- The newest rows of one status, for the tables with the retry / cancel buttons.
+-- name: rows_pending
+-- The oldest pending rows, as they will be sent (through the claim's partial index on is_open).
 SELECT id, session_name, recipient, type, status, attempts, max_attempts, created_at,
        available_at, finished_at, last_error
   FROM wa_outbox
- WHERE status = %(status)s::text
- ORDER BY CASE WHEN %(status)s::text = 'pending' THEN id END,
-          coalesce(finished_at, created_at) DESC, id DESC
+ WHERE is_open AND status = 'pending'
+ ORDER BY id
+ LIMIT %(limit)s::int
+
+-- name: rows_failed
+-- The newest failed rows.
+SELECT id, session_name, recipient, type, status, attempts, max_attempts, created_at,
+       available_at, finished_at, last_error
+  FROM wa_outbox
+ WHERE status = 'failed'
+ ORDER BY finished_at DESC NULLS LAST, id DESC
  LIMIT %(limit)s::int
 
 -- name: row
@@ -92,32 +106,15 @@ SELECT o.session_name, count(*), min(o.created_at)
  WHERE o.is_open AND NOT EXISTS (SELECT 1 FROM wa_session s WHERE s.name = o.session_name)
  GROUP BY o.session_name
 
--- name: metric_failures
--- Failed rows by class, from the reason the gateway or the rescuer wrote.
-SELECT session_name,
-       CASE WHEN last_error LIKE 'attempts exhausted%%' THEN 'attempts_exhausted'
-            WHEN last_error LIKE 'delivery unknown%%' THEN 'delivery_unknown'
-            ELSE 'permanent' END AS class,
-       count(*)
-  FROM wa_outbox
- WHERE status = 'failed'
- GROUP BY 1, 2
-
--- name: metric_sent
--- Sent rows per session still in the table (a purge lowers it: read it as a gauge).
-SELECT session_name, count(*)
-  FROM wa_outbox
- WHERE sent_at IS NOT NULL AND status = 'sent'
- GROUP BY session_name
-
 -- name: metric_latency
--- Sends of the last 24 hours: from insert to sent (queue latency) and from the start of the
--- send to WhatsApp's answer (send duration), as cumulative bucket counts.
-SELECT session_name,
-       extract(epoch FROM sent_at - created_at)::float8 AS latency,
-       extract(epoch FROM sent_at - send_started_at)::float8 AS duration
-  FROM wa_outbox
- WHERE sent_at IS NOT NULL AND status = 'sent' AND sent_at > now() - interval '24 hours'
+-- Sends of the last 24 hours per registered session (through wa_outbox_sent_idx): from insert
+-- to sent (queue latency) and from the start of the send to WhatsApp's answer (send duration).
+SELECT s.name,
+       extract(epoch FROM o.sent_at - o.created_at)::float8 AS latency,
+       extract(epoch FROM o.sent_at - o.send_started_at)::float8 AS duration
+  FROM wa_session s
+  JOIN wa_outbox o ON o.session_name = s.name
+ WHERE o.sent_at IS NOT NULL AND o.sent_at > now() - interval '24 hours' AND o.status = 'sent'
 
 -- name: metric_runs
 SELECT job, status, count(*), extract(epoch FROM max(slot))::float8
