@@ -22,7 +22,7 @@ from gateway.events import EventQueue, QrCode
 from gateway.sending import SendError, SendResult, Transport, classify_text
 from gateway.wa import NeonizeTransport
 from outbox.engine import ClaimedMessage
-from outbox.logs import mask_phone
+from outbox.logs import mask_phone, mask_text, stamp
 
 log = logging.getLogger(__name__)
 
@@ -137,16 +137,18 @@ class LogTransport(FakeTransport):
     def emit(self, msg: ClaimedMessage, wa_id: str) -> None:
         if self.json_lines:
             line = describe(msg)
-            line.update({"level": "info", "logger": __name__, "msg": "WOULD SEND",
+            line.update({"ts": stamp(time.time()), "level": "info", "logger": __name__,
+                         "msg": "WOULD SEND", "recipient": mask_phone(msg.recipient),
+                         "content": mask_text(msg.content),
                          "wa_message_id": wa_id})
             self._lines.append(json.dumps(line, ensure_ascii=False))
             return
         what = "text" if msg.attachment is None else (
             f"document {msg.attachment.name} ({msg.attachment.mime}, "
             f"{len(msg.attachment.data)} bytes)")
-        stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
-        self._lines.append(f"{stamp} WOULD SEND #{msg.id} {what} to {mask_phone(msg.recipient)}"
-                           f" ({msg.type}): {msg.content[:200].replace(chr(10), ' | ')}")
+        self._lines.append(f"{stamp(time.time())} WOULD SEND #{msg.id} {what} to "
+                           f"{mask_phone(msg.recipient)}"
+                           f" ({msg.type}): {mask_text(msg.content[:200]).replace(chr(10), ' | ')}")
         if len(self._lines) >= 1000:
             self.flush()
 
