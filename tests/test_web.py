@@ -483,3 +483,12 @@ def test_python_m_outbox_web_serves_and_stops_cleanly_on_sigterm(
         code = proc.wait(15)
     assert code == 0, log.read_text()
     assert f"status page on http://127.0.0.1:{port}/" in log.read_text()
+
+
+def test_make_demo_web_reads_the_given_database(db_url: str, monkeypatch, capsys) -> None:
+    from tests.dev import demo_web
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert demo_web.main(["--check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "the status page on the demo data (0 messages)" in out and "configuration OK" in out
