@@ -23,8 +23,10 @@ conversion) would show empty TOTAL cells.
 Printing (tests/test_xlsx_print.py converts to PDF with LibreOffice): A4, landscape (portrait
 for a single day, whose 7 columns fit it at full size), scaled to one page wide and as many
 pages tall as needed, rows 3-4 repeated on every page, the satker and period in the page header,
-``Halaman n dari m`` in the footer, grid lines printed. Header rows have explicit heights for the
-wrapped labels; past a week the day columns are narrow and their labels turned upright.
+``Halaman n`` (from 1 on each sheet) in the footer, grid lines printed. Header rows have explicit
+heights for the wrapped labels; past a week the day columns are narrow and their labels turned
+upright. Pangkat, Nama and Divisi / Satfung are as wide as their longest text (within bounds; a
+longer text wraps) so nothing is cut off on paper.
 
 Sheets are named ``IG <satker>`` / ``TT <satker>`` (31 characters at most, unique); a
 directorate's workbook has one pair per Polres its audience belongs to. The daily report uses
@@ -58,9 +60,15 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 THIN = Side(style="thin", color="999999")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 ROTATED = Alignment(horizontal="center", vertical="center", wrap_text=True, text_rotation=90)
+SHRINK = Alignment(shrink_to_fit=True)
 NUMBER_FORMAT = "#,##0"
 FIXED_COLUMNS = ("No", "Pangkat", "Nama", "Divisi / Satfung")
-FIXED_WIDTHS = (5, 11, 28, 22)
+# "No" and the fitted widths of Pangkat, Nama, Divisi / Satfung: (least, most) in characters;
+# a longer text than the most wraps in its cell (a taller row) instead of being cut on paper
+NO_WIDTH = 5
+TEXT_WIDTHS = ((9, 14), (16, 34), (16, 34))
+CAPITALS = 1.2  # a capital letter is about 1.2 digit widths (the unit of a column width) wide
+WRAP = Alignment(vertical="top", wrap_text=True)
 HEADER_ROWS = (3, 4)
 FIRST_PERSON_ROW = 5
 DAY_WIDTH = 8  # "Komentar" (the longest word of a wrapped label) in bold
@@ -235,11 +243,30 @@ class _Grid:
         return self.number_columns // 3
 
 
+def _needs(text: str) -> float:
+    """The column width ``text`` needs (Calibri 11, mostly capitals), padding included."""
+    return len(text) * CAPITALS + 1
+
+
+def _text_widths(members: Sequence[UserLine]) -> tuple[float, ...]:
+    """Pangkat, Nama and Divisi / Satfung as wide as their longest text, within bounds."""
+    columns = ([m.title for m in members], [m.nama for m in members],
+               [m.divisi for m in members])
+    return tuple(min(most, max([least, *map(_needs, texts)]))
+                 for texts, (least, most) in zip(columns, TEXT_WIDTHS, strict=True))
+
+
+def _wrapped(sheet: Any, text: str) -> Any:
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.alignment = WRAP
+    return cell
+
+
 def _page_setup(sheet: Any, satker_name: str, platform: Platform, period: str,
                 single_day: bool) -> None:
     """A4 landscape (portrait for a single day), one page wide and as many tall as needed, the
     header rows (3-4) on every page, the satker, platform and period in the page header and
-    ``Halaman n dari m`` in the footer."""
+    ``Halaman n`` (from 1 on each sheet) in the footer."""
     # a single day (7 columns) fits a portrait page at full size, with more rows per page
     sheet.page_setup.orientation = "portrait" if single_day else "landscape"
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
@@ -256,7 +283,9 @@ def _page_setup(sheet: Any, satker_name: str, platform: Platform, period: str,
     header.left.text = _header_text(f"{satker_name} – {platform.title}")
     header.right.text = _header_text(period)
     header.left.size = header.right.size = 9
-    sheet.oddFooter.center.text = "Halaman &P dari &N"
+    sheet.page_setup.firstPageNumber = 1  # numbered per sheet (LibreOffice counts on)
+    sheet.page_setup.useFirstPageNumber = True
+    sheet.oddFooter.center.text = "Halaman &P"
     sheet.oddFooter.center.size = 9
 
 
@@ -298,7 +327,8 @@ def _fill_sheet(sheet: Any, platform: Platform, satker_name: str,
               f"{indonesian.date_short(days[-1])}")
     # widths, heights, frozen panes, filter, merges and print setup are declared before the
     # rows are streamed (write-only mode)
-    for col, width in enumerate(FIXED_WIDTHS, start=1):
+    text_widths = _text_widths(members)
+    for col, width in enumerate((NO_WIDTH, *text_widths), start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     day_width = NARROW_DAY_WIDTH if monthly else DAY_WIDTH
     for col in range(fixed + 1, grid.last_col + 1):
@@ -343,7 +373,10 @@ def _fill_sheet(sheet: Any, platform: Platform, satker_name: str,
     sums = [0] * grid.number_columns
     for number, line in enumerate(members, start=1):
         per_day = line.days.get(platform.code, {})
-        values: list[Any] = [number, line.title, line.nama, line.divisi]
+        values: list[Any] = [number, *(
+            _wrapped(sheet, text) if _needs(text) > width else text
+            for text, width in zip((line.title, line.nama, line.divisi), text_widths,
+                                   strict=True))]
         numbers: list[int] = []
         for day in days:
             posts, done = per_day.get(day, (0, 0))
@@ -356,8 +389,9 @@ def _fill_sheet(sheet: Any, platform: Platform, satker_name: str,
         sheet.append(values)
     total: list[Any] = [_styled(sheet, "TOTAL")]
     total.extend(_styled(sheet, None) for _ in range(fixed - 1))
-    total.extend(_styled(sheet, value, alignment=None, number_format=NUMBER_FORMAT)
-                 for value in sums)
+    # a month's day columns hold three digits: a larger sum shrinks rather than print as ###
+    total.extend(_styled(sheet, value, alignment=SHRINK if monthly else None,
+                         number_format=NUMBER_FORMAT) for value in sums)
     sheet.append(total)
 
 

@@ -122,17 +122,21 @@ def test_every_sheet_is_set_up_for_a4_printing() -> None:
         for sheet in book.worksheets:
             setup = sheet.page_setup
             assert setup.orientation == orientation
-            assert int(setup.paperSize) == 9  # A4
+            assert str(setup.paperSize) == "9"  # A4
             assert (setup.fitToWidth, setup.fitToHeight) == (1, 0)
-            assert sheet.sheet_properties.pageSetUpPr.fitToPage
+            fit = sheet.sheet_properties.pageSetUpPr
+            assert fit is not None and fit.fitToPage
             assert sheet.print_title_rows == "$3:$4"
             assert sheet.print_options.gridLines
             margins = sheet.page_margins
             assert 0.3 <= margins.left == margins.right <= 0.6
             assert margins.header < margins.top <= 0.8
-            assert sheet.oddFooter.center.text == "Halaman &P dari &N"
-            assert "POLRES BATU && CO" in sheet.oddHeader.left.text  # '&' escaped
-            assert sheet.oddHeader.right.text.endswith(
+            header, footer = sheet.oddHeader, sheet.oddFooter
+            assert header is not None and footer is not None
+            assert footer.center.text == "Halaman &P"
+            assert (setup.firstPageNumber, setup.useFirstPageNumber) == (1, True)
+            assert "POLRES BATU && CO" in str(header.left.text)  # '&' escaped
+            assert str(header.right.text).endswith(
                 f"{start:%d/%m/%Y} - {start + timedelta(days=days - 1):%d/%m/%Y}")
             labels = sheet["E4"].alignment
             assert labels.textRotation == (90 if days > 7 else 0)
