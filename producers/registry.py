@@ -20,6 +20,7 @@ import psycopg
 from producers.config import ProducerSettings
 from producers.job import JobSpec
 from producers.jobs import (
+    admin_digest,
     complaint_response,
     link_report,
     personal_reminder,
@@ -63,7 +64,7 @@ def external_specs() -> list[JobSpec]:
 # The old services' other scheduled messages (docs/concepts/reports.md).
 OTHER_SCHEDULED = (link_report.LINK_REPORT, link_report.AMPLIFY_DAILY,
                    link_report.AMPLIFY_MONTHLY, username_recap.JOB,
-                   personal_reminder.JOB)
+                   personal_reminder.JOB, admin_digest.ALERT_JOB, admin_digest.SUMMARY_JOB)
 
 
 def base_specs() -> list[JobSpec]:
