@@ -214,6 +214,16 @@ def test_a_session_page_and_an_unknown_session(client: httpx.Client,
     assert "There is no session named &#39;nope&#39;. Sessions: main." in missing.text
 
 
+def test_an_expired_qr_is_not_drawn(client: httpx.Client,
+                                    conn: psycopg.Connection[Any]) -> None:
+    session_row(conn, state="pairing", jid=None, qr=QR)
+    conn.execute("UPDATE wa_session SET pairing_qr_at = now() - interval '5 minutes', "
+                 "heartbeat_at = now() - interval '5 minutes'")
+    page = client.get("/sessions/main")
+    assert page.status_code == 200 and "<svg" not in page.text
+    assert re.search(r"The last QR code is 5 min \d+ s old: it has expired\.", page.text)
+
+
 def test_the_qr_svg_encodes_the_code_segno_drew(client: httpx.Client,
                                                 conn: psycopg.Connection[Any]) -> None:
     import segno

@@ -22,6 +22,7 @@ _q = QueryFile("outbox.web", "web.sql")
 
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 ROWS_SHOWN = 20
+QR_FRESH_SECONDS = 90
 
 
 def _all(conn: Conn, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -70,6 +71,13 @@ class SessionView:
         if self.pairing_qr_at is None:
             return None
         return (self.now - self.pairing_qr_at).total_seconds()
+
+    @property
+    def qr_fresh(self) -> bool:
+        """WhatsApp replaces a pairing code within 60 s: an older one cannot be scanned (the
+        gateway is probably not running any more)."""
+        age = self.qr_age
+        return self.pairing_qr is not None and age is not None and age <= QR_FRESH_SECONDS
 
 
 def sessions(conn: Conn, *, max_per_hour: int, max_per_day: int,
