@@ -147,3 +147,22 @@ def test_every_sheet_is_set_up_for_a4_printing() -> None:
                 assert sheet.cell(3, 5 + 3 * days).value == "Total"
                 assert [sheet.cell(5, 5 + 3 * days + k).value for k in range(3)] == (
                     [2, 2, 0] if sheet.title.startswith("IG") else [1, 1, 0])
+
+
+def test_text_columns_fit_their_longest_text_and_wrap_beyond() -> None:
+    day = date(2026, 11, 22)
+    long_name = "MUHAMMAD RIZKY RAMADHAN SYAHPUTRA WIBOWO"  # 40 characters
+    rows = (rows_for(day, "BATU", "POLRES BATU", [("1", "ANDI", 1, 1)], 1)
+            + rows_for(day, "BATU", "POLRES BATU", [("2", long_name, 1, 1)], 1))
+    rows[0]["divisi"] = "POLSEK BATU SELATAN"
+    data = xlsx.build_workbook(xlsx.lines_from_rows(rows), day, day, client_id="BATU",
+                               platforms=[xlsx.INSTAGRAM])
+    sheet = load_workbook(io.BytesIO(data))["IG POLRES BATU"]
+    widths = {c: sheet.column_dimensions[c].width for c in "BCD"}
+    assert widths["B"] == 9  # "BRIPKA" needs less than the least width
+    assert widths["C"] == 34  # the most: the long name wraps
+    assert widths["D"] == len("POLSEK BATU SELATAN") * 1.2 + 1
+    andi, other = (sheet.cell(r, 3) for r in (5, 6))
+    assert (andi.value, other.value) == ("ANDI", long_name)
+    assert other.alignment.wrap_text and not andi.alignment.wrap_text
+    assert not sheet.cell(5, 4).alignment.wrap_text
