@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from gateway.events import Inbound, Receipt
-from outbox.engine import Conn
+from outbox.engine import ClaimedMessage, Conn, Sent
 from outbox.sql import QueryFile
 
 _q = QueryFile("gateway", "gateway.sql")
@@ -34,8 +36,31 @@ def session_lock_holder(conn: Conn, session: str) -> str:
     return f"{app or 'a client'} (server pid {pid}{where}, connected since {since})"
 
 
-def set_state(conn: Conn, session: str, state: str, detail: str | None = None) -> None:
-    _row(conn, "set_state", {"session": session, "state": state, "detail": detail})
+def session_lock_pid(conn: Conn, session: str) -> int | None:
+    """The server pid of the connection holding the session lock, if any."""
+    row = _row(conn, "session_lock_pid", {"session": session})
+    return None if row is None else int(row[0])
+
+
+def take_over(conn: Conn, session: str, stale: timedelta) -> list[int]:
+    """Terminate the session lock holder's connection if the session's heartbeat is older than
+    ``stale``; the pids terminated (none when the heartbeat is fresh)."""
+    with conn.cursor() as cur:
+        cur.execute(_q("take_over"), {"session": session, "stale": stale})
+        return [int(r[0]) for r in cur.fetchall()]
+
+
+def heartbeat_age(conn: Conn, session: str) -> float | None:
+    row = _row(conn, "heartbeat_age", {"session": session})
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def set_state(conn: Conn, session: str, state: str, detail: str | None = None, *,
+              lock_pid: int | None = None) -> bool:
+    """Record the state; with ``lock_pid`` only while that backend holds the session lock
+    (``False`` when the fence refused it)."""
+    return _row(conn, "set_state", {"session": session, "state": state, "detail": detail,
+                                    "lock_pid": lock_pid}) is not None
 
 
 def set_jid(conn: Conn, session: str, jid: str) -> None:
@@ -43,9 +68,46 @@ def set_jid(conn: Conn, session: str, jid: str) -> None:
         cur.execute(_q("set_jid"), {"session": session, "jid": jid})
 
 
-def heartbeat(conn: Conn, session: str) -> None:
+def heartbeat(conn: Conn, session: str, *, lock_pid: int | None = None) -> bool:
+    """Beat; with ``lock_pid`` only while that backend holds the session lock."""
+    return _row(conn, "heartbeat", {"session": session, "lock_pid": lock_pid}) is not None
+
+
+def start_send(conn: Conn, msg: ClaimedMessage, *, lease: timedelta, lock_pid: int,
+               settle: Sequence[Sent] = ()) -> bool:
+    """Settle ``settle`` (sends of the same claim), then mark ``msg`` in flight and renew its
+    lease, only while it is still leased by its claim and the session lock is held by
+    ``lock_pid``; ``False``: do not send it (``settle`` was settled all the same)."""
     with conn.cursor() as cur:
-        cur.execute(_q("heartbeat"), {"session": session})
+        cur.execute(_q("start_send"), {
+            "id": msg.id, "token": msg.claim_token, "lease": lease, "lock_pid": lock_pid,
+            "sent_id": [s.id for s in settle], "wa_message_id": [s.wa_message_id for s in settle],
+            "sent_at": [s.sent_at for s in settle]})
+        return cur.fetchone() is not None
+
+
+def renew_lease(conn: Conn, token: UUID, lease: timedelta) -> int:
+    """Renew the lease of a claim's rows still being worked on; how many."""
+    with conn.cursor() as cur:
+        cur.execute(_q("renew_lease"), {"token": token, "lease": lease})
+        return len(cur.fetchall())
+
+
+@dataclass(frozen=True)
+class Orphans:
+    back: int  # never handed to WhatsApp: pending again, attempt not counted
+    resent: int  # in flight (delivery unknown) under the resend policy: pending, attempt counted
+    failed: int  # in flight under the hold policy, or attempts used up
+
+
+def release_orphans(conn: Conn, session: str, *, policy: str, why: str) -> Orphans:
+    """Give back every row of ``session`` still ``sending`` (call it holding the lock)."""
+    with conn.cursor() as cur:
+        cur.execute(_q("release_orphans"), {"session": session, "policy": policy, "why": why})
+        rows = cur.fetchall()
+    failed = sum(1 for r in rows if r[1] == "failed")
+    resent = sum(1 for r in rows if r[1] == "pending" and r[3])
+    return Orphans(back=len(rows) - failed - resent, resent=resent, failed=failed)
 
 
 def pause(conn: Conn, session: str, length: timedelta, reason: str) -> datetime | None:

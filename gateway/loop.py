@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import time
 
+from gateway import db
 from gateway.config import GatewaySettings, next_poll
 from gateway.outcome import decide
 from gateway.pacing import Pacer
 from gateway.sending import SendError, SendResult, Transport, validate
-from gateway.session import Session
+from gateway.session import LockLost, Session
 from gateway.settle import Settlements
+from gateway.watchdog import Watchdog
 from outbox import engine
 from outbox.engine import ClaimedMessage, Conn, ExpiredLeasePolicy
 from outbox.exitcodes import ExitCode
@@ -36,7 +38,7 @@ _HOUSEKEEPING_SECONDS = 1.0
 class SendLoop:
     def __init__(self, settings: GatewaySettings, conn: Conn, transport: Transport,
                  session: Session, pacer: Pacer, settle: Settlements, waiter: NotifyWaiter,
-                 stop: StopFlag, *, once: bool = False) -> None:
+                 stop: StopFlag, *, once: bool = False, watchdog: Watchdog | None = None) -> None:
         self.settings = settings
         self.conn = conn
         self.transport = transport
@@ -47,6 +49,8 @@ class SendLoop:
         self.stop = stop
         self.once = once
         self.policy = ExpiredLeasePolicy(settings.outbox.expired_lease_policy)
+        self.watchdog = watchdog
+        self._renewed_at = 0.0
         self._last_housekeeping = 0.0
         # The fake transports record each send themselves (a log line, a JSON line).
         self._send_log_level = logging.INFO if transport.name == "neonize" else logging.DEBUG
@@ -54,6 +58,8 @@ class SendLoop:
     def run(self) -> ExitCode:
         conn, waiter, heartbeat = self.conn, self.waiter, self.settings.heartbeat.total_seconds()
         while not self.stop.is_set():
+            if self.watchdog is not None:
+                self.watchdog.progress()
             self._housekeeping()
             if not self.session.ready(conn):
                 limit = self.settings.ready_timeout.total_seconds()
@@ -119,10 +125,17 @@ class SendLoop:
         self.waiter.wait(timeout)
 
     def _send_batch(self, batch: list[ClaimedMessage]) -> None:
+        self._renewed_at = time.monotonic()
+        lease = self.settings.outbox.lease
         for index, msg in enumerate(batch):
             if self.stop.is_set():
                 self._give_back(batch[index:])
                 break
+            if time.monotonic() - self._renewed_at > lease.total_seconds() / 3:
+                # a long batch: the rows still to be sent keep their lease (nobody takes back
+                # rows this process is still working on)
+                db.renew_lease(self.conn, msg.claim_token, lease)
+                self._renewed_at = time.monotonic()
             if self._process(msg):  # halted: the session is throttled or not connected
                 if index + 1 < len(batch):
                     self._give_back(batch[index + 1:])
@@ -137,13 +150,35 @@ class SendLoop:
 
     def _process(self, msg: ClaimedMessage) -> bool:
         """Send one row and settle what came of it; ``True`` halts the rest of the batch."""
-        if self.policy is ExpiredLeasePolicy.HOLD and not engine.mark_started(self.conn, msg):
+        lock_pid = self.session.lock_pid
+        if lock_pid is None:
+            raise LockLost(f"session {self.session.name}: the session lock is not held")
+        done = self.settle.take(msg.claim_token)
+        try:
+            started = db.start_send(self.conn, msg, lease=self.settings.outbox.lease,
+                                    lock_pid=lock_pid, settle=done)
+        except BaseException:
+            self.settle.give_back(done)
+            raise
+        if not started:
+            # the fence, checked before every send: the row must still be ours, and the session
+            # lock still held by this process
+            if db.session_lock_pid(self.conn, self.session.name) != lock_pid:
+                raise LockLost(f"session {self.session.name}: this process no longer holds the "
+                               "session lock; nothing more is sent")
             log.warning("lease lost before the send; skipped", extra={"outbox_id": msg.id})
             return False
         result: SendResult | BaseException
+        watchdog = self.watchdog
         try:
             validate(msg)
-            result = self.transport.send(msg)
+            if watchdog is not None:
+                watchdog.send_started(f"row {msg.id}")
+            try:
+                result = self.transport.send(msg)
+            finally:
+                if watchdog is not None:
+                    watchdog.send_ended()
         except Exception as exc:
             if not isinstance(exc, SendError):
                 log.error("unexpected error sending row %d: %s", msg.id,

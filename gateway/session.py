@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 _QUIET_STATES = {"logged_out", "banned", "replaced", "pairing"}
 
 
+class LockLost(Exception):
+    """This process no longer holds the session lock (another gateway took the session over):
+    it must not send again."""
+
+
 class Session:
     def __init__(self, settings: GatewaySettings, connected: Callable[[], bool], *,
                  once: bool = False) -> None:
@@ -45,31 +50,53 @@ class Session:
         self._disconnect_alerted = False
         self._paused: db.PauseState | None = None
         self._pause_stale = True
-        self._last_heartbeat = 0.0
+        self.lock_pid: int | None = None  # the backend holding the lock for this process
 
     # ------------------------------------------------------------------ lock and lifecycle
     def lock(self, listen_conn: Conn) -> str | None:
-        """Take the session lock on ``listen_conn``; ``None`` when taken, else who holds it."""
-        if db.try_session_lock(listen_conn, self.name):
-            return None
-        return db.session_lock_holder(listen_conn, self.name)
+        """Take the session lock on ``listen_conn``; ``None`` when taken, else who holds it.
 
-    def register(self, conn: Conn) -> bool:
-        """Record the session (the first one becomes the default) as starting."""
+        Fenced takeover: when the holder's heartbeat is older than ``WA_TAKEOVER_SECONDS``
+        (a frozen or hung process), its lock connection is terminated and the lock taken."""
+        if not db.try_session_lock(listen_conn, self.name):
+            holder = db.session_lock_holder(listen_conn, self.name)
+            stale = self.settings.takeover
+            if stale.total_seconds() <= 0 or not db.take_over(listen_conn, self.name, stale):
+                return holder
+            age = db.heartbeat_age(listen_conn, self.name)
+            log.warning("session %s: taking over from %s, whose heartbeat is %s old (more than "
+                        "%.0f s): its lock connection was terminated", self.name, holder,
+                        "never written" if age is None else f"{age:.0f} s",
+                        stale.total_seconds())
+            deadline = time.monotonic() + 5.0
+            while not db.try_session_lock(listen_conn, self.name):
+                if time.monotonic() > deadline:
+                    return db.session_lock_holder(listen_conn, self.name)
+                time.sleep(0.05)
+        self.lock_pid = int(listen_conn.info.backend_pid)
+        return None
+
+    def register(self, conn: Conn, *, resumed: bool = False) -> bool:
+        """Record the session (the first one becomes the default) as starting; after a
+        reconnection, as the transport's last known state."""
         is_default = engine.register_session(conn, self.name)
-        db.set_state(conn, self.name, "starting", f"gateway {self.worker} starting")
+        if resumed:
+            db.set_state(conn, self.name, self.state, f"gateway {self.worker}: database back",
+                         lock_pid=self.lock_pid)
+        else:
+            db.set_state(conn, self.name, "starting", f"gateway {self.worker} starting",
+                         lock_pid=self.lock_pid)
         return is_default
 
     def stopped(self, conn: Conn) -> None:
-        db.set_state(conn, self.name, "offline", f"gateway {self.worker} stopped")
+        """``offline``, unless this process no longer holds the lock (then it writes nothing)."""
+        db.set_state(conn, self.name, "offline", f"gateway {self.worker} stopped",
+                     lock_pid=self.lock_pid if self.lock_pid is not None else -1)
 
     def heartbeat(self, conn: Conn) -> None:
-        """Every ``WA_HEARTBEAT_SECONDS``; also makes the pause be read again."""
+        """Once a second: makes the pause be read again (the heartbeat itself is written by
+        its own thread, gateway/watchdog.py)."""
         self._pause_stale = True
-        now = time.monotonic()
-        if now - self._last_heartbeat >= self.settings.heartbeat.total_seconds():
-            self._last_heartbeat = now
-            db.heartbeat(conn, self.name)
 
     def on_state(self, change: StateChange) -> None:
         """A state change the sink recorded (runs on the sink thread)."""

@@ -31,10 +31,19 @@ class Settler:
         self._conn = connect(url, application_name=application_name)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wa-settle")
         self._futures: list[Future[set[int]]] = []
+        # batches whose commit failed (the database went away): settled again after reconnecting
+        self.unsettled: list[engine.Sent] = []
+
+    def _commit(self, sent: list[engine.Sent]) -> set[int]:
+        try:
+            return engine.mark_sent_many(self._conn, sent)
+        except BaseException:
+            self.unsettled.extend(sent)
+            raise
 
     def submit(self, sent: list[engine.Sent]) -> None:
         self._reap(block=False)
-        self._futures.append(self._pool.submit(engine.mark_sent_many, self._conn, sent))
+        self._futures.append(self._pool.submit(self._commit, sent))
 
     def busy(self) -> bool:
         return bool(self._futures)
@@ -55,8 +64,14 @@ class Settler:
         try:
             self.wait()
         finally:
-            self._pool.shutdown(wait=True)
-            self._conn.close()
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stop the thread without raising (the database is gone); what it could not commit
+        stays in :attr:`unsettled`."""
+        self._pool.shutdown(wait=True)
+        self._futures = []
+        self._conn.close()
 
 
 class Settlements:
@@ -84,14 +99,56 @@ class Settlements:
         if self.settler is not None:
             self.settler.wait()
 
+    def attach(self, conn: Conn, settler: Settler | None) -> None:
+        """A new connection (and settle thread) after a reconnection; the sends that could not
+        be settled before the database went away are buffered again (settled by the next
+        flush, before anything else is done with the session's rows)."""
+        old = self.settler
+        if old is not None:
+            old.abandon()
+            self._pending[:0] = old.unsettled
+        self.conn = conn
+        self.settler = settler
+
+    def detach(self) -> None:
+        """The database went away: keep what is unsettled, drop the settle thread."""
+        if self.settler is not None:
+            self.settler.abandon()
+            self._pending[:0] = self.settler.unsettled
+            self.settler.unsettled = []
+
+    def take(self, token: object) -> list[engine.Sent]:
+        """The buffered sends, handed to the caller to settle with its next statement (the
+        send loop's ``start_send``); only when they all belong to claim ``token`` and the settle
+        thread has nothing in hand (otherwise they are settled here first, and nothing is
+        returned)."""
+        if not self._pending:
+            return []
+        if self.busy() or any(s.claim_token != token for s in self._pending):
+            self.flush()
+            return []
+        self.transport.flush()  # the fake transports write their send log here
+        pending, self._pending = self._pending, []
+        return pending
+
+    def give_back(self, sent: list[engine.Sent]) -> None:
+        """``take`` was not settled after all (the statement failed): buffer them again."""
+        self._pending[:0] = sent
+
+    @property
+    def unsettled(self) -> int:
+        return len(self._pending)
+
     def flush(self, *, wait: bool = True) -> None:
         """Settle the buffered sends; ``wait=False`` lets the settle thread commit them."""
         self.transport.flush()
         if self._pending:
-            pending, self._pending = self._pending, []
+            pending = self._pending
             if self.settler is None:
-                engine.mark_sent_many(self.conn, pending)
+                engine.mark_sent_many(self.conn, pending)  # raises: they stay buffered
+                self._pending = []
             else:
+                self._pending = []
                 self.settler.submit(pending)
         if wait and self.settler is not None:
             self.settler.wait()

@@ -21,8 +21,8 @@ class ExitCode(IntEnum):
     USAGE = 2  # bad usage or configuration (every problem listed), a message the database refused
     DATABASE = 3  # database unavailable, not migrated, or a migration that failed
     SESSION_TAKEN = 4  # another gateway process already serves this WhatsApp session
-    # The gateway's watchdog ended the process: a send ran past WA_SEND_TIMEOUT_SECONDS or the
-    # send loop made no progress for WA_WATCHDOG_SECONDS (a hang); supervisord restarts it.
-    HUNG = 5
     # ``python -m outbox health``: a session is down or the queue is stuck (for monitoring).
     UNHEALTHY = 5
+    # The gateway's watchdog ended the process: a send ran past WA_SEND_TIMEOUT_SECONDS or the
+    # send loop made no progress for WA_WATCHDOG_SECONDS (a hang); supervisord restarts it.
+    HUNG = 6

@@ -24,6 +24,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+import psycopg
+
 from outbox.checks import check_environment, print_report
 from outbox.config import EnvReader, database_url
 from outbox.db import check_adapter, check_schema
@@ -37,7 +39,13 @@ from producers.ingestion.settings import ingestion_settings, load_ingestion_sett
 from producers.job import JobSpec
 from producers.runner import last_slots, run_slot
 from producers.schedule import jakarta, parse_local
-from producers.scheduler import Clock, Scheduler, connect_producer, system_clock
+from producers.scheduler import (
+    Clock,
+    Scheduler,
+    connect_producer,
+    system_clock,
+    wait_for_database,
+)
 
 log = logging.getLogger("producers")
 
@@ -130,6 +138,9 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     except (DatabaseUnavailable, SchemaNotReady) as exc:
         log_startup_error("producers", str(exc), environ)
         return ExitCode.DATABASE
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # lost mid-run: one line
+        print("producers: database unavailable: " + " ".join(str(exc).split()), file=sys.stderr)
+        return ExitCode.DATABASE
 
 
 def _dispatch(args: argparse.Namespace, settings: ProducerSettings, specs: list[JobSpec],
@@ -139,9 +150,17 @@ def _dispatch(args: argparse.Namespace, settings: ProducerSettings, specs: list[
     def connector() -> registry.Conn:
         return connect_producer(url)
 
-    with connector() as conn:
+    def check(conn: registry.Conn) -> None:
         check_schema(conn)
         check_adapter(conn, settings.naive_time_zone)
+
+    if args.command is None and not args.once:  # the scheduler waits for a late database
+        with stop_on_signals(StopFlag()) as stop:
+            if not wait_for_database(connector, check, stop):
+                return ExitCode.OK
+    else:
+        with connector() as conn:
+            check(conn)
     jobs = registry.scheduled(settings, specs)
     if args.command == "run":
         return _run_one(args, settings, specs, connector, clock)

@@ -30,7 +30,7 @@ from typing import Any
 
 import psycopg
 
-from outbox.db import connect, listen
+from outbox.db import Outage, connect, is_connection_error, listen
 from outbox.errors import DatabaseUnavailable
 from outbox.lifecycle import StopFlag
 from outbox.notify import NotifyWaiter
@@ -57,6 +57,26 @@ class ScheduledJob:
     @property
     def name(self) -> str:
         return self.spec.name
+
+
+def wait_for_database(connector: Callable[[], Conn], check: Callable[[Conn], None],
+                      stop: StopFlag) -> bool:
+    """At the scheduler's start: connect and run ``check`` (schema, adapter), waiting with
+    backoff while the database is unavailable (logged once, not per try). ``False`` when a
+    stop was requested meanwhile. A schema that is not migrated still raises."""
+    outage = Outage("producers", cap=2.0, logger=log)
+    while not stop.is_set():
+        try:
+            with connector() as conn:
+                check(conn)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            stop.wait(outage.down(exc))
+            continue
+        outage.up()
+        return True
+    return False
 
 
 def connect_producer(url: str, application_name: str = "cicero-producers") -> Conn:
@@ -200,6 +220,7 @@ class Scheduler:
         channels = sorted(self.wake_channels)
         waiter: NotifyWaiter | None = None
         backoff = 1.0
+        outage = Outage("producers", cap=2.0, logger=log)
         log.info("scheduler running: %s", ", ".join(
             f"{job.name}='{job.cron.expression}' grace={job.grace}" for job in self.jobs))
         while not stop.is_set():
@@ -218,19 +239,20 @@ class Scheduler:
                 wait = max_sleep.total_seconds()
                 if next_slot is not None:
                     wait = min(wait, (next_slot - self._now(None)).total_seconds())
+                outage.up()
                 woken = self._wait(stop, waiter, max(wait, 0.0))
                 for channel in sorted(woken):
                     self.wake(channel)
                 backoff = 1.0
-            except (psycopg.OperationalError, DatabaseUnavailable) as exc:
-                log.error("database unavailable, retrying in %.0fs: %s", backoff,
-                          str(exc).strip())
-                self._drop_conn()
-                _close_waiter(waiter)
-                waiter = None
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 60.0)
-            except Exception:  # a bug outside any job: keep the other jobs going
+            except Exception as exc:
+                if is_connection_error(exc):
+                    # logged once per outage (not per try); back within 2 s of the database
+                    self._drop_conn()
+                    _close_waiter(waiter)
+                    waiter = None
+                    stop.wait(outage.down(exc))
+                    continue
+                # a bug outside any job: keep the other jobs going
                 log.exception("scheduler loop error, retrying in %.0fs", backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 60.0)

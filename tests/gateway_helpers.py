@@ -82,3 +82,76 @@ def gateway_thread(settings: Any, *, once: bool = False) -> Iterator[Gateway]:
         thread.join(10)
         assert not thread.is_alive(), "the gateway did not stop"
         assert result.get("code") == 0
+
+
+class ThrowawayServer:
+    """A PostgreSQL server of the test's own (never the shared test server), which the test may
+    stop and start: pgserver's binaries, a fixed TCP port on 127.0.0.1 so the URL outlives a
+    restart, run as pgserver's system user when the tests run as root."""
+
+    def __init__(self) -> None:
+        import shutil
+        import socket
+        import tempfile
+
+        from pgserver._commands import POSTGRES_BIN_PATH
+
+        self.bin = Path(POSTGRES_BIN_PATH)
+        self.prefix: list[str] = []
+        self.dir = Path(tempfile.mkdtemp(prefix="wa-throwaway-pg-"))
+        self.data = self.dir / "data"
+        if os.geteuid() == 0:
+            from pgserver.utils import ensure_user_exists
+
+            ensure_user_exists("pgserver")
+            self.prefix = ["runuser", "-u", "pgserver", "--"]
+            os.chmod(self.dir, 0o755)
+            shutil.chown(self.dir, "pgserver")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                  "--no-sync")
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.write(f"port = {self.port}\nlisten_addresses = '127.0.0.1'\n"
+                       f"unix_socket_directories = '{self.data}'\nfsync = off\n"
+                       "full_page_writes = off\n")
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        done = subprocess.run([*self.prefix, str(self.bin / tool), *args], capture_output=True,
+                              text=True, check=False, timeout=60)
+        assert done.returncode == 0, f"{tool} {args}: {done.stderr or done.stdout}"
+
+    def start(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-w", "-l", str(self.dir / "server.log"),
+                  "start")
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
+    def close(self) -> None:
+        import shutil
+
+        if self.running():
+            subprocess.run([*self.prefix, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m",
+                            "immediate", "stop"], capture_output=True, check=False, timeout=60)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def throwaway_server(*, migrated: bool = True) -> Iterator[ThrowawayServer]:
+    """A started throwaway server (migrated to head unless ``migrated=False``)."""
+    from outbox import migrate
+
+    server = ThrowawayServer()
+    try:
+        server.start()
+        if migrated:
+            migrate.upgrade(server.url)
+        yield server
+    finally:
+        server.close()

@@ -139,18 +139,26 @@ def test_a_second_gateway_on_the_same_session_refuses(db_url: str, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_losing_the_lock_connection_stops_the_gateway(db_url: str, conn: Conn,
-                                                      tmp_path: Path) -> None:
+def test_losing_the_lock_connection_reconnects_and_takes_the_lock_again(
+        db_url: str, conn: Conn, tmp_path: Path) -> None:
     engine.register_session(conn, "main")
     conn.execute("UPDATE wa_session SET paused_until = now() + interval '1 hour'")
     proc = start_gateway(gateway_env(db_url, tmp_path / "sends.jsonl"), log_dir=tmp_path)
+
+    def holder() -> int | None:
+        row = conn.execute("SELECT l.pid FROM pg_locks AS l WHERE l.locktype = 'advisory' "
+                           "AND l.granted").fetchone()
+        return None if row is None else int(row[0])
+
     try:
-        assert wait_for(lambda: conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        ).fetchone() == (1,), 15)
-        conn.execute("SELECT pg_terminate_backend(l.pid) FROM pg_locks AS l "
-                     "WHERE l.locktype = 'advisory' AND l.granted")
-        assert proc.wait(5) == 1  # supervisord restarts it; it never runs without its lock
+        assert wait_for(lambda: holder() is not None, 15)
+        first = holder()
+        conn.execute("SELECT pg_terminate_backend(%s)", (first,))
+        # it never runs without its lock: it reconnects and holds it again, on a new backend
+        assert wait_for(lambda: holder() not in (None, first), 10)
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -16,8 +16,38 @@ SELECT a.pid, a.application_name, a.client_addr::text, a.backend_start
    AND l.objsubid = 2
  LIMIT 1
 
+-- name: session_lock_pid
+-- The server pid of the connection holding the session lock (NULL when nobody holds it).
+SELECT l.pid
+  FROM pg_locks AS l
+ WHERE l.locktype = 'advisory' AND l.granted
+   AND l.classid = hashtext('cicero-wa-gateway')::oid
+   AND l.objid = hashtext(%(session)s::text)::oid
+   AND l.objsubid = 2
+ LIMIT 1
+
+-- name: take_over
+-- Fenced takeover: end the lock holder's connection when the session's heartbeat is older than
+-- the threshold (the process is frozen or hung), so its lock is released. Returns the pids it
+-- terminated; nothing when the heartbeat is fresh.
+SELECT l.pid, pg_terminate_backend(l.pid)
+  FROM pg_locks AS l, wa_session AS s
+ WHERE l.locktype = 'advisory' AND l.granted
+   AND l.classid = hashtext('cicero-wa-gateway')::oid
+   AND l.objid = hashtext(%(session)s::text)::oid
+   AND l.objsubid = 2
+   AND s.name = %(session)s::text
+   AND (s.heartbeat_at IS NULL OR s.heartbeat_at < now() - %(stale)s::interval)
+
+-- name: heartbeat_age
+-- Seconds since the session's last heartbeat (NULL: never, or no such session).
+SELECT extract(epoch FROM now() - heartbeat_at)::float8 FROM wa_session
+ WHERE name = %(session)s::text
+
 -- name: set_state
 -- Record the session's state; state_changed_at moves only when the state really changes.
+-- Fenced: only while the session lock is held by %(lock_pid)s (the owner's LISTEN connection),
+-- when given, so a process that lost the lock never writes the session's state.
 UPDATE wa_session
    SET state = %(state)s::text,
        state_detail = %(detail)s::text,
@@ -25,13 +55,101 @@ UPDATE wa_session
                                ELSE state_changed_at END,
        heartbeat_at = now()
  WHERE name = %(session)s::text
+   AND (%(lock_pid)s::int IS NULL OR EXISTS (
+        SELECT 1 FROM pg_locks AS l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid = %(lock_pid)s::int
+           AND l.classid = hashtext('cicero-wa-gateway')::oid
+           AND l.objid = hashtext(%(session)s::text)::oid AND l.objsubid = 2))
 RETURNING state
 
 -- name: set_jid
 UPDATE wa_session SET jid = %(jid)s::text WHERE name = %(session)s::text
 
 -- name: heartbeat
-UPDATE wa_session SET heartbeat_at = now() WHERE name = %(session)s::text
+-- Fenced like set_state: a process that lost the session lock never beats.
+UPDATE wa_session SET heartbeat_at = now()
+ WHERE name = %(session)s::text
+   AND (%(lock_pid)s::int IS NULL OR EXISTS (
+        SELECT 1 FROM pg_locks AS l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid = %(lock_pid)s::int
+           AND l.classid = hashtext('cicero-wa-gateway')::oid
+           AND l.objid = hashtext(%(session)s::text)::oid AND l.objsubid = 2))
+RETURNING heartbeat_at
+
+-- name: start_send
+-- Just before a row is handed to WhatsApp: settle the sends done since the last one (the same
+-- SET as outbox.sql's mark_sent_many, under the same claim token), record the row in flight
+-- (send_started_at: the one a crash leaves "delivery unknown"), renew its lease, and check the
+-- fence, all in one statement. Nothing is returned, and the row is not sent, unless the row is
+-- still leased by this claim AND the session lock is still held by %(lock_pid)s (this
+-- process's LISTEN connection). So at any time at most the row just sent is unsettled and one
+-- row is in flight: a crash or a takeover repeats at most those.
+WITH settled AS (
+    UPDATE wa_outbox AS w
+       SET status = 'sent',
+           sent_at = coalesce(t.sent_at, now()),
+           finished_at = now(),
+           wa_message_id = t.wa_message_id,
+           last_error = NULL,
+           lease_expires_at = NULL
+      FROM unnest(%(sent_id)s::bigint[], %(wa_message_id)s::text[], %(sent_at)s::timestamptz[])
+           AS t(id, wa_message_id, sent_at)
+     WHERE w.id = t.id AND w.claim_token = %(token)s::uuid AND w.status = 'sending'
+    RETURNING w.id
+)
+UPDATE wa_outbox
+   SET send_started_at = now(),
+       lease_expires_at = greatest(lease_expires_at, now() + %(lease)s::interval)
+ WHERE id = %(id)s::bigint AND claim_token = %(token)s::uuid AND status = 'sending'
+   AND EXISTS (
+        SELECT 1 FROM pg_locks AS l
+         WHERE l.locktype = 'advisory' AND l.granted AND l.pid = %(lock_pid)s::int
+           AND l.classid = hashtext('cicero-wa-gateway')::oid
+           AND l.objid = hashtext(session_name)::oid AND l.objsubid = 2)
+RETURNING id, (SELECT count(*) FROM settled)
+
+-- name: renew_lease
+-- Renew the lease of the rows of a claim still being worked on (a long batch never outlives
+-- its lease, so nobody takes back rows that are still going to be sent).
+UPDATE wa_outbox
+   SET lease_expires_at = now() + %(lease)s::interval
+ WHERE claim_token = %(token)s::uuid AND status = 'sending'
+RETURNING id
+
+-- name: release_orphans
+-- The new owner of a session, as soon as it holds the session lock: every row still `sending`
+-- was left by a previous owner (a crash, a kill, a lost database) or by this process before it
+-- reconnected. Rows never handed to WhatsApp (send_started_at IS NULL) go back to pending with
+-- the attempt uncounted. The row that was in flight follows the delivery-unknown rule
+-- (docs/concepts/delivery.md): 'hold' fails it "delivery unknown", 'resend' puts it back with
+-- the attempt counted (failed when the attempts are used up, so a row that kills the process
+-- every time fails alone).
+UPDATE wa_outbox AS w
+   SET status = CASE
+           WHEN w.send_started_at IS NULL THEN 'pending'
+           WHEN %(policy)s::text = 'hold' OR w.attempts >= w.max_attempts THEN 'failed'
+           ELSE 'pending'
+       END,
+       attempts = CASE WHEN w.send_started_at IS NULL THEN greatest(w.attempts - 1, 0)
+                       ELSE w.attempts END,
+       finished_at = CASE
+           WHEN w.send_started_at IS NOT NULL
+            AND (%(policy)s::text = 'hold' OR w.attempts >= w.max_attempts) THEN now()
+       END,
+       available_at = greatest(w.available_at, now()),
+       last_error = CASE
+           WHEN w.send_started_at IS NULL THEN w.last_error
+           WHEN %(policy)s::text = 'hold'
+           THEN 'delivery unknown: the gateway stopped while the message was being sent ('
+                || %(why)s::text || '); check with the recipient, then retry or cancel'
+           WHEN w.attempts >= w.max_attempts
+           THEN format('attempts exhausted (%%s/%%s): the gateway stopped while sending it (%%s)',
+                       w.attempts, w.max_attempts, %(why)s::text)
+           ELSE 'the gateway stopped while sending it (' || %(why)s::text || '); sent again'
+       END,
+       lease_expires_at = NULL
+ WHERE w.is_open AND w.status = 'sending' AND w.session_name = %(session)s::text
+RETURNING w.id, w.status, w.attempts, w.send_started_at IS NOT NULL AS in_flight
 
 -- name: pause
 -- Pause sending for the whole session (never shortens a longer pause already in place).
