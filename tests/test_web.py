@@ -4,7 +4,6 @@ tests/test_web_browser.py."""
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,21 +22,22 @@ from outbox.web import fmt
 from outbox.web.app import CSRF_COOKIE
 from outbox.web.settings import WebSettings, is_loopback, load_web_settings
 from tests.gateway_helpers import gateway_thread, settings_for, wait_for
-from tests.web_helpers import serve
-
-TOKEN = "s3cret-token-for-the-tests"
-PHONE = "081234567890"
-JID = "6281234567890@s.whatsapp.net"
-QR = "2@Qm9ndXMgcGFpcmluZyByZWYgZm9yIHRlc3Rz,dGVzdC1ub2lzZS1rZXk=,aWRlbnRpdHkta2V5,YWR2LXNlY3JldA=="
+from tests.web_helpers import (
+    JID,
+    PHONE,
+    QR,
+    TOKEN,
+    basic,
+    insert,
+    serve,
+    session_row,
+    status_of,
+)
 
 
 def web_settings(db_url: str, **env: str) -> WebSettings:
     values = {"DATABASE_URL": db_url, "OUTBOX_WEB_TOKEN": TOKEN, **env}
     return load_web_settings({k: v for k, v in values.items() if v})
-
-
-def basic(token: str = TOKEN, user: str = "operator") -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{token}".encode()).decode()}
 
 
 @contextmanager
@@ -50,39 +50,6 @@ def client_for(settings: WebSettings, **kwargs: Any) -> Iterator[httpx.Client]:
 def client(db_url: str) -> Iterator[httpx.Client]:
     with client_for(web_settings(db_url), headers=basic()) as c:
         yield c
-
-
-def session_row(conn: psycopg.Connection[Any], name: str = "main", *, state: str = "connected",
-                jid: str | None = JID, qr: str | None = None) -> None:
-    engine.register_session(conn, name)
-    conn.execute("UPDATE wa_session SET state = %s, jid = %s, pairing_qr = %s, "
-                 "pairing_qr_at = CASE WHEN %s::text IS NULL THEN NULL ELSE now() END, "
-                 "heartbeat_at = now() WHERE name = %s", (state, jid, qr, qr, name))
-
-
-def insert(conn: psycopg.Connection[Any], content: str = "Selamat pagi", *,
-           type_: str = "daily_report", status: str = "pending", error: str | None = None,
-           session: str = "main") -> int:
-    row = conn.execute(
-        "INSERT INTO wa_outbox (recipient, content, type, session_name) VALUES (%s, %s, %s, %s) "
-        "RETURNING id", (PHONE, content, type_, session)).fetchone()
-    assert row is not None
-    msg_id: int = row[0]
-    if status == "failed":
-        conn.execute("UPDATE wa_outbox SET status = 'failed', finished_at = now(), attempts = 5, "
-                     "last_error = %s WHERE id = %s", (error or "no LID found for " + JID, msg_id))
-    elif status == "sent":
-        conn.execute("UPDATE wa_outbox SET status = 'sent', sent_at = now(), finished_at = now(),"
-                     " send_started_at = now() - interval '2 seconds', attempts = 1,"
-                     " created_at = now() - interval '90 seconds' WHERE id = %s", (msg_id,))
-    return msg_id
-
-
-def status_of(conn: psycopg.Connection[Any], msg_id: int) -> str:
-    row = conn.execute("SELECT status FROM wa_outbox WHERE id = %s", (msg_id,)).fetchone()
-    assert row is not None
-    value: str = row[0]
-    return value
 
 
 def csrf_of(client: httpx.Client) -> str:

@@ -19,8 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from outbox.web.settings import load_web_settings
-from tests.test_web import JID, QR, TOKEN, insert, session_row, status_of
-from tests.web_helpers import serve
+from tests.web_helpers import JID, QR, TOKEN, insert, serve, session_row, status_of
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
