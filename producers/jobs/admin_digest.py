@@ -1,6 +1,6 @@
 """The admin digest: the producers' failures and a daily summary, to ``ADMIN_WHATSAPP``.
 
-- ``admin_alert`` (``*/5 * * * *``, ``ADMIN_ALERT_CRON``): the producer runs recorded as
+- ``admin_alert`` (``*/15 * * * *``, ``ADMIN_ALERT_CRON``): the producer runs recorded as
   ``failed`` for slots of the last two hours, one message per job, error kind (the exception's
   class) and Jakarta hour of the slot, whatever the number of failures (dedupe key
   ``admin_alert:producer:<job>:<kind>:<YYYYMMDDTHH>:<admin>``): a job failing every minute
@@ -126,8 +126,8 @@ def run_summary(ctx: JobContext) -> JobResult:
         f"summary of {start.date().isoformat()}")
 
 
-ALERT_JOB = JobSpec(name=ALERT, default_cron="*/5 * * * *", cron_env="ADMIN_ALERT_CRON",
-                    run=run_alerts, grace=timedelta(minutes=10))
+ALERT_JOB = JobSpec(name=ALERT, default_cron="*/15 * * * *", cron_env="ADMIN_ALERT_CRON",
+                    run=run_alerts, grace=timedelta(minutes=30))
 SUMMARY_JOB = JobSpec(name=SUMMARY, default_cron="0 22 * * *",
                       cron_env="ADMIN_DAILY_SUMMARY_CRON", run=run_summary,
                       grace=timedelta(hours=2))
