@@ -469,3 +469,20 @@ def test_make_demo_web_reads_the_given_database(db_url: str, monkeypatch, capsys
     assert demo_web.main(["--check-config"]) == 0
     out = capsys.readouterr().out
     assert "the status page on the demo data (0 messages)" in out and "configuration OK" in out
+
+
+def test_every_metric_is_documented_and_every_documented_one_is_served(
+        client: httpx.Client, conn: psycopg.Connection[Any]) -> None:
+    from tests.dev import REPO_ROOT
+
+    session_row(conn)
+    insert(conn, status="sent")
+    insert(conn, status="failed")
+    conn.execute("INSERT INTO producer_run (job, slot) VALUES ('daily_report', now())")
+    served = {f.name for f in text_string_to_metric_families(client.get("/metrics").text)}
+    doc = (REPO_ROOT / "docs" / "operations" / "web.md").read_text(encoding="utf-8")
+    table = doc[doc.index("## `/metrics`"):]
+    documented = set(re.findall(r"^\| `([a-z0-9_]+)` \|", table, re.M))
+    # a gauge histogram's count and sum come out as gauges of their own: part of its row
+    families = {re.sub(r"_g(count|sum)$", "", name) for name in served}
+    assert len(documented) == 14 and families == documented
