@@ -6,7 +6,6 @@ import argparse
 import logging
 import os
 import signal
-import sys
 from collections.abc import Mapping, Sequence
 from types import FrameType
 
@@ -15,7 +14,7 @@ import uvicorn
 from outbox.db import check_schema, connect
 from outbox.errors import ConfigError, DatabaseUnavailable, SchemaNotReady
 from outbox.exitcodes import ExitCode
-from outbox.logs import configure_logging
+from outbox.logs import configure_logging, log_startup_error
 from outbox.web.app import create_app
 from outbox.web.settings import load_web_settings
 
@@ -44,7 +43,7 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
     try:
         settings = load_web_settings(values)
     except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        log_startup_error("outbox.web", str(exc), values)
         return ExitCode.USAGE
     configure_logging(settings.log_level, settings.log_format)
     if args.check_config:
