@@ -226,8 +226,12 @@ def test_purge_keeps_the_replies_of_complaints(env: str, conn: Conn,
     send_all(conn, "main")
     conn.execute("UPDATE wa_outbox SET finished_at = now() - interval '40 days' "
                  "WHERE content <> 'fresh'")
-    before = conn.execute("SELECT delivery_state FROM complaint_delivery").fetchall()
-    assert before == [("answered",), ("answered",)]
+    # a complaint not answered yet has no link (NULL): it must not stop the purge (NOT IN)
+    conn.execute("INSERT INTO complaint_queue (complainant, response_template) VALUES "
+                 "('081234567892', 'Jawaban tiga')")
+    states = "SELECT delivery_state FROM complaint_delivery ORDER BY complaint_id"
+    before = conn.execute(states).fetchall()
+    assert before == [("answered",), ("answered",), ("waiting",)]
     capsys.readouterr()
 
     assert cli.main(["purge", "--older-than", "30d", "--dry-run"]) == ExitCode.OK
@@ -239,8 +243,7 @@ def test_purge_keeps_the_replies_of_complaints(env: str, conn: Conn,
     assert cli.main(["purge", "--older-than", "30d", "--yes"]) == ExitCode.OK
     assert "purged 2 finished message(s)" in capsys.readouterr().out
     assert conn.execute("SELECT count(*) FROM wa_outbox").fetchone() == (3,)
-    after = conn.execute("SELECT delivery_state FROM complaint_delivery").fetchall()
-    assert after == [("answered",), ("answered",)]
+    assert conn.execute(states).fetchall() == before
     assert cli.main(["purge", "--older-than", "30d", "--yes"]) == ExitCode.NOTHING
 
 

@@ -224,8 +224,10 @@ AND o.finished_at < now() - %(older_than)s::interval
 -- name: purge_linked
 -- A finished row a complaint points to (complaint_queue.outbox_id) stays: deleting it would set
 -- the link to NULL (ON DELETE SET NULL), and complaint_delivery would then show an answered
--- complaint as 'reply_unknown'. One fragment ({linked}) for purge and purge_preview.
-EXISTS (SELECT 1 FROM complaint_queue AS c WHERE c.outbox_id = o.id)
+-- complaint as 'reply_unknown'. One fragment ({linked}) for purge and purge_preview. Written
+-- as an uncorrelated IN (NULLs left out, so NOT IN stays true) for one hashed subplan: a
+-- correlated EXISTS in purge_preview's FILTER scanned complaint_queue once per row.
+o.id IN (SELECT c.outbox_id FROM complaint_queue AS c WHERE c.outbox_id IS NOT NULL)
 
 -- name: purge
 DELETE FROM wa_outbox
