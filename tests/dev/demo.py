@@ -173,7 +173,8 @@ def add_inbound_complaint(url: str, at: datetime) -> None:
 def demo_changes(url: str, moment: datetime) -> None:
     """What personnel and operators add during the day, so that the task list changes and the
     amplification link recaps have something to show: at 13.00 re-share links reported for
-    about 60 % of each org client's (person, post) pairs of the day; at 18.05 one late
+    about 60 % of each org client's (person, post) pairs of the day, and 25 personnel opt in
+    to personal reminders; at 18.05 one late
     Instagram post (an operator's manual input) for the first org client with posts, and one
     corrected link of that client."""
     hm = moment.strftime("%H:%M")
@@ -194,6 +195,10 @@ def demo_changes(url: str, moment: datetime) -> None:
                 " WHERE p.report_date = %(day)s "
                 "   AND abs(hashtext(p.shortcode || u.user_id)) %% 10 < 6 "
                 "ON CONFLICT DO NOTHING", {"day": day})
+            # a few personnel asked for personal reminders (the old notifwa#on)
+            conn.execute("UPDATE \"user\" SET wa_notification_opt_in = true WHERE user_id IN "
+                         "(SELECT user_id FROM \"user\" WHERE status AND whatsapp IS NOT NULL "
+                         "ORDER BY md5(user_id) LIMIT 25)")
             return
         row = conn.execute(
             "SELECT p.client_id FROM report_ig_post p JOIN clients c ON c.client_id = "
