@@ -209,3 +209,12 @@ def test_a_client_without_a_group_is_logged_once_and_the_others_go_on(
     warned = [r.getMessage() for r in caplog.records if "DITBINMAS" in r.getMessage()]
     assert warned == ["task_delivery_recap: client DITBINMAS has task list changes but no "
                       "usable group (client_group)"]
+
+
+def test_a_client_switched_off_is_not_told_its_posts_are_gone(db_url: str, conn: Conn) -> None:
+    seed(conn)
+    assert run(db_url, at(9, 30)).status == "done"
+    conn.execute("UPDATE clients SET client_status = false WHERE client_id = 'DITBINMAS'")
+    mark = last_id(conn)
+    assert run(db_url, at(9, 45)).status == "done"
+    assert messages(conn, mark) == []

@@ -45,10 +45,12 @@ SELECT c.client_id, c.nama,
  ORDER BY c.client_id, r.recipient_rank
 
 -- name: state
-SELECT client_id, ig_posts, tiktok_posts, links, ig_added, tiktok_added, ig_deleted,
-       tiktok_deleted, link_changes
-  FROM task_change_state
- WHERE task_date = %(day)s::date
+-- The state of the active clients (a client switched off is not told its posts are gone).
+SELECT s.client_id, s.ig_posts, s.tiktok_posts, s.links, s.ig_added, s.tiktok_added,
+       s.ig_deleted, s.tiktok_deleted, s.link_changes
+  FROM task_change_state s
+  JOIN cicero_clients() c ON c.client_id = s.client_id AND c.client_status
+ WHERE s.task_date = %(day)s::date
 
 -- name: listed_today
 -- The task_list_hash of the newest Daftar Tugas enqueued that day per client (a client's
