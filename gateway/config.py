@@ -74,6 +74,10 @@ class GatewaySettings:
     watchdog: timedelta = timedelta(seconds=180)
     send_timeout: timedelta = timedelta(seconds=90)
     takeover: timedelta = timedelta(seconds=60)
+    # retention (issue 14): the scheduled purge; a zero age keeps that status forever
+    purge_every: timedelta = timedelta(hours=6)
+    retention_sent: timedelta = timedelta(days=30)
+    retention_failed: timedelta = timedelta(days=90)
 
     @property
     def database_url(self) -> str:
@@ -213,6 +217,12 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         watchdog=reader.seconds("WA_WATCHDOG_SECONDS", default=180.0, minimum=1.0),
         send_timeout=reader.seconds("WA_SEND_TIMEOUT_SECONDS", default=90.0, minimum=1.0),
         takeover=reader.seconds("WA_TAKEOVER_SECONDS", default=60.0, minimum=0.0),
+        purge_every=timedelta(hours=reader.integer("WA_PURGE_EVERY_HOURS", default=6,
+                                                   minimum=0, maximum=24 * 7)),
+        retention_sent=timedelta(days=reader.integer("WA_RETENTION_SENT_DAYS", default=30,
+                                                     minimum=0)),
+        retention_failed=timedelta(days=reader.integer("WA_RETENTION_FAILED_DAYS", default=90,
+                                                       minimum=0)),
     )
 
 

@@ -148,3 +148,23 @@ def store_receipt(conn: Conn, session: str, receipt: Receipt) -> int:
     with conn.cursor() as cur:
         cur.execute(_q(name), {"session": session, "ids": list(receipt.ids), "at": receipt.at})
         return len(cur.fetchall())
+
+
+def purge_retention(conn: Conn, *, sent: timedelta | None, failed: timedelta | None,
+                    batch: int = 5000, max_batches: int = 20) -> int:
+    """The scheduled purge: finished rows past their status's age (``None`` keeps the status),
+    in batches (at most ``max_batches`` per call: the send loop runs it, the rest waits for the
+    next call); then the pacing history older than 48 hours. The rows deleted."""
+    total = 0
+    if sent is not None or failed is not None:
+        never = timedelta(days=365_000)
+        for _ in range(max_batches):
+            with conn.cursor() as cur:
+                cur.execute(_q("purge_retention"), {"sent": sent or never,
+                                                    "failed": failed or never, "batch": batch})
+                total += cur.rowcount
+                if cur.rowcount < batch:
+                    break
+    with conn.cursor() as cur:
+        cur.execute(_q("purge_send_log"))
+    return total

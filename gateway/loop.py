@@ -51,6 +51,7 @@ class SendLoop:
         self.policy = ExpiredLeasePolicy(settings.outbox.expired_lease_policy)
         self.watchdog = watchdog
         self._renewed_at = 0.0
+        self._purged_at: float | None = None
         self._last_housekeeping = 0.0
         # The fake transports record each send themselves (a log line, a JSON line).
         self._send_log_level = logging.INFO if transport.name == "neonize" else logging.DEBUG
@@ -112,6 +113,22 @@ class SendLoop:
         self.waiter.drain()
         engine.release_expired(self.conn, policy=self.policy, session=self.session.name)
         self.session.heartbeat(self.conn)
+        self._purge(now)
+
+    def _purge(self, now: float) -> None:
+        """The scheduled purge (WA_PURGE_EVERY_HOURS): at start, then every so often."""
+        every = self.settings.purge_every.total_seconds()
+        if every <= 0 or self.once or (self._purged_at is not None
+                                       and now - self._purged_at < every):
+            return
+        self._purged_at = now
+        sent, failed = self.settings.retention_sent, self.settings.retention_failed
+        deleted = db.purge_retention(self.conn, sent=sent or None, failed=failed or None)
+        if deleted:
+            log.info("purge: %d finished message(s) deleted (sent older than %s, failed or "
+                     "cancelled older than %s)", deleted,
+                     f"{sent.days} days" if sent else "never",
+                     f"{failed.days} days" if failed else "never")
 
     def _idle_wait(self) -> None:
         if self.waiter.drain():

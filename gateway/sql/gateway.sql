@@ -169,16 +169,16 @@ SELECT CASE WHEN paused_until > now() THEN paused_until END AS paused_until,
 -- name: pacing_window
 -- Pacing derived from the database, so it holds across restarts: the last send of the session,
 -- and when the hourly and daily (rolling 24 h) budgets free a slot again (NULL = not exhausted).
+-- Read from wa_send_log (one row per send, written by the settle), which no purge of wa_outbox
+-- touches: deleting messages never raises the send rate.
 SELECT now() AS now,
-       (SELECT max(sent_at) FROM wa_outbox
-         WHERE session_name = %(session)s::text AND sent_at IS NOT NULL AND status = 'sent') AS last_sent_at,
-       (SELECT sent_at + interval '1 hour' FROM wa_outbox
-         WHERE session_name = %(session)s::text AND sent_at IS NOT NULL AND status = 'sent'
-           AND sent_at > now() - interval '1 hour'
+       (SELECT max(sent_at) FROM wa_send_log
+         WHERE session_name = %(session)s::text) AS last_sent_at,
+       (SELECT sent_at + interval '1 hour' FROM wa_send_log
+         WHERE session_name = %(session)s::text AND sent_at > now() - interval '1 hour'
          ORDER BY sent_at DESC OFFSET %(per_hour)s::int - 1 LIMIT 1) AS hour_free_at,
-       (SELECT sent_at + interval '24 hours' FROM wa_outbox
-         WHERE session_name = %(session)s::text AND sent_at IS NOT NULL AND status = 'sent'
-           AND sent_at > now() - interval '24 hours'
+       (SELECT sent_at + interval '24 hours' FROM wa_send_log
+         WHERE session_name = %(session)s::text AND sent_at > now() - interval '24 hours'
          ORDER BY sent_at DESC OFFSET %(per_day)s::int - 1 LIMIT 1) AS day_free_at
 
 -- name: store_inbound
@@ -207,3 +207,20 @@ UPDATE wa_outbox
                        coalesce(%(at)s::timestamptz, now()))
  WHERE wa_message_id = ANY(%(ids)s::text[]) AND session_name = %(session)s::text
 RETURNING id
+
+-- name: purge_retention
+-- The scheduled purge (WA_RETENTION_SENT_DAYS, WA_RETENTION_FAILED_DAYS): finished rows older
+-- than their status's age, a batch at a time; a row a complaint points to stays (as in
+-- outbox.sql's purge). A NULL age keeps that status.
+DELETE FROM wa_outbox
+ WHERE id IN (SELECT o.id
+                FROM wa_outbox AS o
+               WHERE ((o.status = 'sent' AND o.finished_at < now() - %(sent)s::interval)
+                   OR (o.status IN ('failed', 'cancelled')
+                       AND o.finished_at < now() - %(failed)s::interval))
+                 AND NOT EXISTS (SELECT 1 FROM complaint_queue AS c WHERE c.outbox_id = o.id)
+               LIMIT %(batch)s::int)
+
+-- name: purge_send_log
+-- The pacing history older than the longest cap window (24 h) with a day to spare.
+DELETE FROM wa_send_log WHERE sent_at < now() - interval '48 hours'

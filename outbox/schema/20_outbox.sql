@@ -51,6 +51,32 @@ BEGIN
 END
 $$;
 
+-- Content that shows nothing: empty, white space, or only invisible characters (no-break and
+-- other Unicode spaces, zero-width spaces and joiners, the soft hyphen, the word joiner, the
+-- byte-order mark, Hangul fillers, bidirectional marks). WhatsApp would send it blank or
+-- refuse it.
+CREATE FUNCTION wa_is_blank(p_text text) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT p_text IS NULL
+        OR p_text !~ '[^[:space:]\u00A0\u00AD\u034F\u115F\u1160\u1680\u180E\u2000-\u200F\u2028-\u202F\u205F-\u2064\u206A-\u206F\u3000\u3164\uFEFF\uFFA0]'
+$$;
+
+-- Limits the database enforces, one row; an operator changes them with UPDATE wa_outbox_limits.
+CREATE TABLE wa_outbox_limits (
+    one                  boolean PRIMARY KEY DEFAULT true CONSTRAINT wa_outbox_limits_one_row
+                         CHECK (one),
+    attachment_max_bytes integer NOT NULL DEFAULT 16777216
+                         CONSTRAINT wa_outbox_limits_attachment_valid
+                         CHECK (attachment_max_bytes BETWEEN 1 AND 104857600),
+    claim_max_bytes      integer NOT NULL DEFAULT 33554432
+                         CONSTRAINT wa_outbox_limits_claim_valid CHECK (claim_max_bytes >= 1)
+);
+INSERT INTO wa_outbox_limits DEFAULT VALUES;
+COMMENT ON TABLE wa_outbox_limits IS
+    'Limits enforced by the database (one row): attachment_max_bytes refuses a larger attachment '
+    'at INSERT (default 16 MiB; WhatsApp takes documents up to 100 MB, the CHECK''s ceiling); '
+    'claim_max_bytes bounds the attachment bytes one gateway claim holds in memory.';
+
 -- (the INSERT trigger gives the same verdicts; unknown types are caught there by the FK).
 CREATE FUNCTION wa_check_message(p_recipient text, p_content text, p_type text,
                                  OUT jid text, OUT problem text)
@@ -60,8 +86,9 @@ BEGIN
     IF problem IS NOT NULL THEN
         RETURN;
     END IF;
-    IF p_content IS NULL OR p_content !~ '[^[:space:]]' THEN
-        problem := 'content is empty: a message needs text (a document needs its caption)';
+    IF wa_is_blank(p_content) THEN
+        problem := 'content is empty: a message needs text (a document needs its caption); '
+                   'spaces and invisible characters alone do not count';
     ELSIF length(p_content) > 65536 THEN
         problem := format('content is %s characters long; WhatsApp accepts at most 65536',
                           length(p_content));
@@ -109,8 +136,11 @@ CREATE TABLE wa_outbox (
     attachment_name  text,
     attachment_mime  text,
     is_open          boolean GENERATED ALWAYS AS (status IN ('pending', 'sending')) STORED,
+    attachment_bytes integer,
     CONSTRAINT wa_outbox_attachment_complete
-        CHECK ((attachment IS NULL) = (attachment_name IS NULL)),
+        CHECK (attachment IS NULL OR attachment_name IS NOT NULL),
+    CONSTRAINT wa_outbox_attachment_kept
+        CHECK (attachment IS NOT NULL OR attachment_name IS NULL OR status = 'sent'),
     CONSTRAINT wa_outbox_lease_complete
         CHECK (status <> 'sending' OR (claim_token IS NOT NULL AND lease_expires_at IS NOT NULL))
 );
@@ -123,6 +153,8 @@ COMMENT ON COLUMN wa_outbox.recipient IS
 COMMENT ON COLUMN wa_outbox.priority IS 'Higher first, across recipients; order per recipient is id order.';
 COMMENT ON COLUMN wa_outbox.available_at IS 'Not sent before this time (scheduled send or retry backoff).';
 COMMENT ON COLUMN wa_outbox.dedupe_key IS 'Optional; a second row with the same key is refused.';
+COMMENT ON COLUMN wa_outbox.attachment_bytes IS
+    'The attachment''s size (set on INSERT); kept when its bytes are dropped after the send.';
 
 -- Indexes. No index key or predicate mentions a column that a claim, a retry or a release
 -- changes (status, attempts, available_at, claim_token, lease_expires_at, ...): those updates
@@ -175,9 +207,10 @@ BEGIN
     -- empty, is short enough, and has no attachment. Anything else gets the full checks.
     IF NEW.content IS NULL OR ascii(NEW.content) NOT BETWEEN 33 AND 126
        OR octet_length(NEW.content) > 65536 OR NEW.attachment IS NOT NULL THEN
-        IF NEW.content IS NULL OR NEW.content !~ '[^[:space:]]' THEN
+        IF wa_is_blank(NEW.content) THEN
             RAISE EXCEPTION 'wa_outbox rejected: content is empty: a message needs text '
-                            '(a document needs its caption)'
+                            '(a document needs its caption); spaces and invisible characters '
+                            'alone do not count'
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
                       TABLE = 'wa_outbox';
         END IF;
@@ -188,6 +221,17 @@ BEGIN
                       TABLE = 'wa_outbox';
         END IF;
         IF NEW.attachment IS NOT NULL THEN
+            NEW.attachment_bytes := octet_length(NEW.attachment);
+            IF NEW.attachment_bytes > (SELECT l.attachment_max_bytes FROM wa_outbox_limits AS l)
+            THEN
+                RAISE EXCEPTION 'wa_outbox rejected: the attachment is % bytes; the limit is % '
+                                '(wa_outbox_limits.attachment_max_bytes)', NEW.attachment_bytes,
+                                (SELECT l.attachment_max_bytes FROM wa_outbox_limits AS l)
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
+                          TABLE = 'wa_outbox',
+                          HINT = 'split the file, or raise the limit (WhatsApp takes documents '
+                                 'up to 100 MB)';
+            END IF;
             IF NEW.attachment_name IS NULL OR NEW.attachment_name !~ '[^[:space:]]' THEN
                 RAISE EXCEPTION 'wa_outbox rejected: an attachment needs attachment_name (the '
                                 'file name the recipient sees)'
@@ -246,6 +290,45 @@ END
 $$;
 CREATE TRIGGER wa_outbox_notify AFTER INSERT ON wa_outbox
     FOR EACH STATEMENT EXECUTE FUNCTION wa_outbox_notify();
+
+-- Once a document is sent its bytes are dropped (name, type and size stay): the table holds
+-- no file longer than it takes to send it. A BEFORE row trigger, so the statement-level
+-- wa_outbox_refuse_edit (UPDATE OF attachment) is not involved.
+CREATE FUNCTION wa_outbox_drop_sent_attachment() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.attachment := NULL;
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER wa_outbox_drop_sent_attachment BEFORE UPDATE OF status ON wa_outbox
+    FOR EACH ROW WHEN (NEW.status = 'sent' AND OLD.status <> 'sent' AND NEW.attachment IS NOT NULL)
+    EXECUTE FUNCTION wa_outbox_drop_sent_attachment();
+
+-- The sending history the pacing caps are computed from (WA_MAX_PER_HOUR, WA_MAX_PER_DAY), kept
+-- apart from the purgeable messages so that no purge of wa_outbox can raise the send rate. One
+-- row per send, written by the settle itself; the gateway's purge drops rows older than 48 h.
+CREATE TABLE wa_send_log (
+    session_name text NOT NULL,
+    sent_at      timestamptz NOT NULL,
+    outbox_id    bigint NOT NULL
+);
+CREATE INDEX wa_send_log_session_idx ON wa_send_log (session_name, sent_at);
+COMMENT ON TABLE wa_send_log IS
+    'One row per message sent (session, time): the pacing caps read it; wa_outbox purges do not '
+    'touch it. Rows older than 48 hours are purged with the outbox.';
+
+CREATE FUNCTION wa_outbox_log_send() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO wa_send_log (session_name, sent_at, outbox_id)
+    VALUES (NEW.session_name, coalesce(NEW.sent_at, now()), NEW.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER wa_outbox_log_send AFTER UPDATE OF status ON wa_outbox
+    FOR EACH ROW WHEN (NEW.status = 'sent' AND OLD.status <> 'sent')
+    EXECUTE FUNCTION wa_outbox_log_send();
 
 CREATE VIEW wa_outbox_stats AS
 SELECT session_name,
