@@ -18,6 +18,7 @@ from producers.jobs import personal_reminder
 from producers.runner import run_slot
 from producers.scheduler import connect_producer
 from tests.test_producers_reports import DAY, seed
+from views import adapter
 
 Conn = psycopg.Connection[Any]
 CICI = "6281234500033@s.whatsapp.net"
@@ -121,3 +122,13 @@ def test_a_stage_is_sent_once(db_url: str, conn: Conn) -> None:
     assert outcome.status == "done" and outcome.result is not None
     assert (outcome.result.enqueued, outcome.result.duplicates) == (0, 2)
     assert sent(conn) == before
+
+
+def test_a_database_without_the_opt_in_column_sends_none(db_url: str, conn: Conn) -> None:
+    """An older Cicero schema without "user".wa_notification_opt_in: nobody opted in."""
+    data(conn)
+    conn.execute('ALTER TABLE "user" DROP COLUMN wa_notification_opt_in')
+    adapter.refresh(conn)  # what migrate does on such a database
+    outcome = run(db_url, 17, 5)
+    assert outcome.result is not None and outcome.result.enqueued == 0
+    assert sent(conn) == []
