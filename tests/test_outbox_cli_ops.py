@@ -26,6 +26,8 @@ LEASE = timedelta(minutes=1)
 @pytest.fixture
 def env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("DATABASE_URL", db_url)
+    # producers' main() would install its handler on this test's captured stdout for good
+    monkeypatch.setattr(producers_cli, "configure_logging", lambda *a, **k: None)
     return db_url
 
 
