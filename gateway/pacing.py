@@ -41,6 +41,14 @@ def pacing_window(conn: Conn, session: str, per_hour: int, per_day: int) -> Paci
     return PacingWindow(*row)
 
 
+def claim_max_bytes(conn: Conn) -> int:
+    """The bound on the attachment bytes of one claim (``wa_outbox_limits``)."""
+    with conn.cursor() as cur:
+        cur.execute(_q("claim_max_bytes"))
+        row = cur.fetchone()
+    return 2**31 - 1 if row is None else int(row[0])
+
+
 class Pacer:
     def __init__(self, pacing: Pacing, session: str, *, claim_batch: int = 1,
                  rng: random.Random | None = None) -> None:
@@ -48,6 +56,7 @@ class Pacer:
         self.session = session
         self.rng = rng or random.Random()
         self.claim_size = 1 if pacing.enabled else claim_batch
+        self.max_bytes: int | None = None  # wa_outbox_limits.claim_max_bytes, read once
         self.gap = self._draw()
 
     @property
@@ -77,8 +86,11 @@ class Pacer:
 
     def claim(self, conn: Conn, *, worker: str, lease: timedelta) -> list[ClaimedMessage]:
         """Lease the next rows under the pacing rules (claim size, recipient gap)."""
+        if self.max_bytes is None:
+            self.max_bytes = claim_max_bytes(conn)
         return engine.claim(conn, session=self.session, worker=worker, limit=self.claim_size,
-                            lease=lease, recipient_gap=self.pacing.recipient_gap)
+                            lease=lease, recipient_gap=self.pacing.recipient_gap,
+                            max_bytes=self.max_bytes)
 
     def next_wake(self, conn: Conn) -> tuple[datetime, datetime | None]:
         """``(now, wake_at)``: when a row may become claimable under the same rules."""

@@ -277,7 +277,8 @@ def _claimed(rows: list[tuple[Any, ...]], session: str, token: UUID) -> list[Cla
 
 
 @lru_cache(maxsize=64)
-def _claim_statement(limit: int, recipient_gap: timedelta) -> sql.Composed:
+def _claim_statement(limit: int, recipient_gap: timedelta,
+                     max_bytes: int = 2**31 - 1) -> sql.Composed:
     """The claim for one batch size and recipient gap, both written in as literals: they are
     settings, fixed for a process, and as parameters the server could not keep one generic
     plan (with ``LIMIT $1`` it planned every claim afresh, a fifth of its cost at batch 100)."""
@@ -285,7 +286,8 @@ def _claim_statement(limit: int, recipient_gap: timedelta) -> sql.Composed:
     if recipient_gap > timedelta(0):
         gap = sql.SQL(_q("claim_recipient_gap")).format(gap=sql.Literal(recipient_gap))
     return sql.SQL(_q("claim")).format(limit=sql.Literal(limit), recipient_gap=gap,
-                                       recipient_fifo=sql.SQL(_q("recipient_fifo")))
+                                       recipient_fifo=sql.SQL(_q("recipient_fifo")),
+                                       max_bytes=sql.Literal(max_bytes))
 
 
 @lru_cache(maxsize=1)
@@ -302,8 +304,10 @@ def claim(
     limit: int,
     lease: timedelta,
     recipient_gap: timedelta = timedelta(0),
+    max_bytes: int = 2**31 - 1,
 ) -> list[ClaimedMessage]:
-    """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first.
+    """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first,
+    whose attachments add up to at most ``max_bytes`` (the first row always).
 
     All rows of one claim share its ``claim_token``: the token names the lease holder.
     """
@@ -312,7 +316,7 @@ def claim(
     token = uuid4()
     # Binary results: no text formatting of timestamps on the server, no hex for attachments.
     with _atomic(conn), conn.cursor(binary=True) as cur:
-        cur.execute(_claim_statement(limit, recipient_gap),
+        cur.execute(_claim_statement(limit, recipient_gap, max_bytes),
                     {"session": session, "worker": worker, "lease": lease, "token": token})
         rows = cur.fetchall()
     return _claimed(rows, session, token)

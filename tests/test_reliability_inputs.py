@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from gateway import db as gwdb
-from gateway.pacing import pacing_window
+from gateway.pacing import claim_max_bytes, pacing_window
 from outbox import engine
 from tests.gateway_helpers import gateway_thread, read_jsonl, settings_for, wait_for
 
@@ -116,3 +116,27 @@ def test_the_gateway_runs_the_scheduled_purge(db_url: str, conn: Conn, tmp_path:
     with gateway_thread(settings_for(db_url, tmp_path / "s.jsonl")):
         assert wait_for(lambda: conn.execute("SELECT count(*) FROM wa_outbox").fetchone()
                         == (0,), 5)
+
+
+def test_a_claim_is_bounded_by_bytes(conn: Conn) -> None:
+    engine.register_session(conn, "main")
+    conn.execute("UPDATE wa_outbox_limits SET claim_max_bytes = 2500")
+    max_bytes = claim_max_bytes(conn)  # what the gateway's claims pass
+    assert max_bytes == 2500
+    for i in range(5):
+        conn.execute("INSERT INTO wa_outbox (recipient, content, type, attachment, "
+                     "attachment_name) VALUES (%s, 'rekap', 'weekly_report', %s, 'r.xlsx')",
+                     (f"0812345678{i}", b"x" * 1000))
+    conn.execute("INSERT INTO wa_outbox (recipient, content, type) "
+                 "VALUES ('08129999999', 'teks', 'text')")
+    sizes = []
+    while claimed := engine.claim(conn, session="main", worker="w", limit=50,
+                                  lease=timedelta(minutes=1), max_bytes=max_bytes):
+        sizes.append(sum(len(m.attachment.data) if m.attachment else 0 for m in claimed))
+        assert sizes[-1] <= 2500
+    assert sizes == [2000, 2000, 1000]  # 5 documents and the text, three claims
+    conn.execute("INSERT INTO wa_outbox (recipient, content, type, attachment, attachment_name) "
+                 "VALUES ('08123450000', 'besar', 'weekly_report', %s, 'b.xlsx')", (b"y" * 50,))
+    [big] = engine.claim(conn, session="main", worker="w", limit=50, lease=timedelta(minutes=1),
+                         max_bytes=10)
+    assert big.attachment is not None  # a single row over the bound still goes, alone

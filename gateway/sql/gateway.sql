@@ -224,3 +224,7 @@ DELETE FROM wa_outbox
 -- name: purge_send_log
 -- The pacing history older than the longest cap window (24 h) with a day to spare.
 DELETE FROM wa_send_log WHERE sent_at < now() - interval '48 hours'
+
+-- name: claim_max_bytes
+-- The bound on the attachment bytes one claim holds (read once per connection by the gateway).
+SELECT claim_max_bytes FROM wa_outbox_limits

@@ -48,8 +48,12 @@ NOT EXISTS (
 -- engine.claim writes the batch size in as a literal ({limit}) and adds claim_recipient_gap
 -- ({recipient_gap}) when a gap is set. Both are settings, fixed for a process; as parameters
 -- they would leave PostgreSQL's generic plan guessing them, so it would plan every claim anew.
+-- The claim is also bounded by bytes: in claim order, the rows whose attachments add up to at
+-- most {max_bytes} (the first row always; the gateway passes wa_outbox_limits.claim_max_bytes,
+-- a literal for the same reason as {limit}), so a batch of documents never holds more than
+-- that in the gateway's memory.
 WITH candidate AS (
-    SELECT o.id
+    SELECT o.id, o.priority, coalesce(o.attachment_bytes, 0) AS bytes
       FROM wa_outbox AS o
      WHERE o.is_open
        AND o.session_name = %(session)s::text
@@ -60,6 +64,11 @@ WITH candidate AS (
      ORDER BY o.priority DESC, o.id
      LIMIT {limit}
        FOR UPDATE SKIP LOCKED
+), within_bytes AS (
+    SELECT c.id
+      FROM (SELECT id, row_number() OVER w AS n, sum(bytes) OVER w AS upto
+              FROM candidate WINDOW w AS (ORDER BY priority DESC, id)) AS c
+     WHERE c.n = 1 OR c.upto <= {max_bytes}
 )
 UPDATE wa_outbox AS w
    SET status = 'sending',
@@ -69,8 +78,8 @@ UPDATE wa_outbox AS w
        claimed_at = now(),
        lease_expires_at = now() + %(lease)s::interval,
        send_started_at = NULL
-  FROM candidate
- WHERE w.id = candidate.id
+  FROM within_bytes
+ WHERE w.id = within_bytes.id
 RETURNING w.id, w.recipient, w.content, w.type, w.priority, w.attempts, w.max_attempts,
           w.lease_expires_at, w.attachment, w.attachment_name, w.attachment_mime
 
