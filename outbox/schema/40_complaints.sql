@@ -27,6 +27,11 @@ CREATE INDEX complaint_queue_pending_idx ON complaint_queue (created_at, id)
     WHERE status = 'pending';
 CREATE UNIQUE INDEX complaint_queue_inbox_once_idx ON complaint_queue (inbox_id)
     WHERE inbox_id IS NOT NULL;
+-- The reply link, looked up for every wa_outbox row deleted (the FK's ON DELETE SET NULL) and
+-- by purge (which keeps the rows a complaint points to): without it a purge scanned
+-- complaint_queue once per deleted row.
+CREATE INDEX complaint_queue_outbox_idx ON complaint_queue (outbox_id)
+    WHERE outbox_id IS NOT NULL;
 COMMENT ON COLUMN complaint_queue.response_template IS
     'The answer to send. NULL: compose the standard answer from the parsed fields (nrp, issues).';
 
