@@ -19,12 +19,13 @@ ALERT_PRIORITY = 100
 
 
 def alert(conn: Conn, settings: GatewaySettings, kind: str, text: str, *,
-          available_at: datetime | None = None) -> int:
-    """Log the alert and enqueue it for each admin; returns how many rows were inserted."""
+          available_at: datetime | None = None, once_key: str | None = None) -> int:
+    """Log the alert and enqueue it for each admin; returns how many rows were inserted.
+    ``once_key`` replaces the time bucket: the alert goes out once for that key, ever."""
     log.warning("ALERT %s: %s", kind, text, extra={"alert": kind})
     if not settings.admins:
         return 0
-    bucket = int(time.time() // settings.alert_window.total_seconds())
+    bucket = once_key or str(int(time.time() // settings.alert_window.total_seconds()))
     session = settings.session_name
     messages = [
         NewMessage(

@@ -78,6 +78,7 @@ class GatewaySettings:
     purge_every: timedelta = timedelta(hours=6)
     retention_sent: timedelta = timedelta(days=30)
     retention_failed: timedelta = timedelta(days=90)
+    unserved_alert: timedelta = timedelta(minutes=15)
 
     @property
     def database_url(self) -> str:
@@ -223,6 +224,7 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
                                                      minimum=0)),
         retention_failed=timedelta(days=reader.integer("WA_RETENTION_FAILED_DAYS", default=90,
                                                        minimum=0)),
+        unserved_alert=reader.seconds("WA_UNSERVED_ALERT_SECONDS", default=900.0, minimum=0.0),
     )
 
 

@@ -168,3 +168,18 @@ def purge_retention(conn: Conn, *, sent: timedelta | None, failed: timedelta | N
     with conn.cursor() as cur:
         cur.execute(_q("purge_send_log"))
     return total
+
+
+@dataclass(frozen=True)
+class Unserved:
+    session: str
+    waiting: int
+    oldest_id: int
+    oldest_due: datetime
+
+
+def unserved_sessions(conn: Conn, session: str, after: timedelta) -> list[Unserved]:
+    """Other sessions with messages due longer than ``after`` that no gateway serves."""
+    with conn.cursor() as cur:
+        cur.execute(_q("unserved_sessions"), {"session": session, "after": after})
+        return [Unserved(*row) for row in cur.fetchall()]

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from gateway import db
+from gateway.alerts import alert
 from gateway.config import GatewaySettings, next_poll
 from gateway.outcome import decide
 from gateway.pacing import Pacer
@@ -33,6 +36,12 @@ from outbox.notify import NotifyWaiter
 log = logging.getLogger(__name__)
 
 _HOUSEKEEPING_SECONDS = 1.0
+_WIB = ZoneInfo("Asia/Jakarta")
+
+
+def wib(at: datetime) -> str:
+    """An operator-facing time: ``2026-12-01 08.30 WIB``."""
+    return at.astimezone(_WIB).strftime("%Y-%m-%d %H.%M WIB")
 
 
 class SendLoop:
@@ -52,6 +61,7 @@ class SendLoop:
         self.watchdog = watchdog
         self._renewed_at = 0.0
         self._purged_at: float | None = None
+        self._unserved_at = 0.0
         self._last_housekeeping = 0.0
         # The fake transports record each send themselves (a log line, a JSON line).
         self._send_log_level = logging.INFO if transport.name == "neonize" else logging.DEBUG
@@ -114,6 +124,21 @@ class SendLoop:
         engine.release_expired(self.conn, policy=self.policy, session=self.session.name)
         self.session.heartbeat(self.conn)
         self._purge(now)
+        self._unserved(now)
+
+    def _unserved(self, now: float) -> None:
+        """Once a minute: alert (once per stall) about messages due on a session nobody
+        serves (WA_UNSERVED_ALERT_SECONDS)."""
+        after = self.settings.unserved_alert
+        if after <= timedelta(0) or self.once or now - self._unserved_at < 60.0:
+            return
+        self._unserved_at = now
+        for stall in db.unserved_sessions(self.conn, self.session.name, after):
+            alert(self.conn, self.settings, "unserved",
+                  f"{stall.waiting} message(s) for session {stall.session} wait, the oldest "
+                  f"due since {wib(stall.oldest_due)}, and no gateway serves that session "
+                  "(start its gateway, or correct the messages' session_name)",
+                  once_key=f"{stall.session}:{stall.oldest_id}")
 
     def _purge(self, now: float) -> None:
         """The scheduled purge (WA_PURGE_EVERY_HOURS): at start, then every so often."""

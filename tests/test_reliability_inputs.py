@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -140,3 +141,29 @@ def test_a_claim_is_bounded_by_bytes(conn: Conn) -> None:
     [big] = engine.claim(conn, session="main", worker="w", limit=50, lease=timedelta(minutes=1),
                          max_bytes=10)
     assert big.attachment is not None  # a single row over the bound still goes, alone
+
+
+def test_rows_waiting_on_a_session_nobody_serves_alert_once(db_url: str, conn: Conn,
+                                                            tmp_path: Path) -> None:
+    conn.execute("INSERT INTO wa_outbox (recipient, content, type, session_name, available_at) "
+                 "SELECT '0812345678' || g, 'm', 'text', 'nomor2', now() - interval '1 hour' "
+                 "FROM generate_series(1, 3) g")
+    settings = settings_for(db_url, tmp_path / "s.jsonl", WA_UNSERVED_ALERT_SECONDS="600",
+                            GATEWAY_WHATSAPP_ADMIN="08129990000")
+    for _ in range(2):  # a restart does not alert again
+        with gateway_thread(settings):
+            assert wait_for(lambda: conn.execute(
+                "SELECT count(*) FROM wa_outbox WHERE type = 'admin_alert' AND status = 'sent'"
+            ).fetchone() == (1,), 5)
+            time.sleep(1)  # its first housekeeping (the check) has run
+    [(content,)] = conn.execute("SELECT content FROM wa_outbox WHERE type = 'admin_alert'"
+                                ).fetchall()
+    assert "3 message(s) for session nomor2 wait" in content and " WIB" in content
+    # served: no alert
+    assert gwdb.unserved_sessions(conn, "main", timedelta(minutes=10))[0].waiting == 3
+    holder = psycopg.connect(db_url, autocommit=True)
+    try:
+        assert gwdb.try_session_lock(holder, "nomor2")
+        assert gwdb.unserved_sessions(conn, "main", timedelta(minutes=10)) == []
+    finally:
+        holder.close()

@@ -228,3 +228,21 @@ DELETE FROM wa_send_log WHERE sent_at < now() - interval '48 hours'
 -- name: claim_max_bytes
 -- The bound on the attachment bytes one claim holds (read once per connection by the gateway).
 SELECT claim_max_bytes FROM wa_outbox_limits
+
+-- name: unserved_sessions
+-- Sessions other than this one with messages due for longer than %(after)s and no gateway
+-- holding their lock: nobody will send them. The oldest such row names the stall (the alert's
+-- dedupe key), so one stall alerts once.
+SELECT w.session_name, w.waiting, w.oldest_id, w.oldest_due
+  FROM (SELECT o.session_name, count(*) AS waiting, min(o.id) AS oldest_id,
+               min(o.available_at) AS oldest_due
+          FROM wa_outbox AS o
+         WHERE o.is_open AND o.status = 'pending' AND o.session_name <> %(session)s::text
+           AND o.available_at < now() - %(after)s::interval
+         GROUP BY o.session_name) AS w
+ WHERE NOT EXISTS (
+        SELECT 1 FROM pg_locks AS l
+         WHERE l.locktype = 'advisory' AND l.granted
+           AND l.classid = hashtext('cicero-wa-gateway')::oid
+           AND l.objid = hashtext(w.session_name)::oid AND l.objsubid = 2)
+ ORDER BY w.session_name
