@@ -18,6 +18,7 @@ from typing import cast
 
 import pytest
 
+from outbox.checks import RecordingEnv
 from outbox.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,35 +141,9 @@ def test_the_readme_is_short() -> None:
 # --------------------------------------------------------------------------- variables read
 
 
-class Recorder(Mapping[str, str]):
-    """An environment that records every name looked up and holds only ``values``."""
-
-    def __init__(self, values: Mapping[str, str] | None = None) -> None:
-        self._data = dict(values or {})
-        self.seen: set[str] = set()
-
-    def __getitem__(self, key: str) -> str:
-        self.seen.add(key)
-        return self._data[key]
-
-    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
-        self.seen.add(key)
-        return self._data.get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self.seen.add(key)
-        return key in self._data
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __bool__(self) -> bool:
-        # Always true: a loader written as `env or os.environ` must still read from us.
-        return True
+# The recording environment is the product's own (``--check-config`` finds the known variables
+# the same way): an environment that records every name looked up and holds only its values.
+Recorder = RecordingEnv
 
 
 # Environments each loader is run with: nothing set, and the old services' DB_* variables in
