@@ -510,6 +510,7 @@ def message(conn: Conn, msg_id: int) -> dict[str, Any]:
         row = cur.fetchone()
     if row is None:
         raise NotFound(f"no wa_outbox row with id {msg_id}")
+    row.pop("attachment", None)
     return row
 
 

@@ -272,12 +272,9 @@ SELECT o.id, o.created_at, o.session_name, o.type, o.status, o.attempts, o.max_a
  LIMIT %(limit)s::int
 
 -- name: message
--- One row, every column; the attachment as its size, not its bytes.
-SELECT o.id, o.status, o.type, o.recipient, o.session_name, o.priority, o.dedupe_key,
-       o.created_at, o.available_at, o.attempts, o.max_attempts, o.claimed_by, o.claimed_at,
-       o.claim_token, o.lease_expires_at, o.send_started_at, o.sent_at, o.finished_at,
-       o.wa_message_id, o.delivered_at, o.read_at, o.attachment_name, o.attachment_mime,
-       octet_length(o.attachment) AS attachment_size, o.last_error, o.content
+-- One row, every column (o.*: a column added later shows up too); engine.message replaces the
+-- attachment's bytes by their size.
+SELECT o.*, octet_length(o.attachment) AS attachment_size
   FROM wa_outbox AS o
  WHERE o.id = %(id)s::bigint
 
