@@ -53,6 +53,10 @@ demo: $(STAMP)  ## one simulated day: sample data -> producers -> gateway (jsonl
 bench: $(STAMP)  ## benchmarks with ratios against baselines measured in the same run
 	$(PY) -m bench $(BENCH_ARGS)
 
+.PHONY: chaos
+chaos: $(STAMP)  ## faults injected into real gateway/producer processes, audited (CHAOS_ARGS=--short)
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
+
 .PHONY: run-gateway
 run-gateway: $(RUNTIME)  ## the WhatsApp gateway in the foreground (needs DATABASE_URL)
 	$(PY) -m gateway
