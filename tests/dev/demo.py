@@ -324,9 +324,10 @@ def summary(url: str, outcomes: Sequence[Any], sends: Path | None) -> None:
                 + (f" ({row[3]} with .xlsx)" if row[3] else ""))
         say("\n== complaints ==")
         for row in conn.execute("SELECT d.complaint_id, d.complainant, d.delivery_state, "
-                                "o.recipient FROM complaint_delivery d LEFT JOIN wa_outbox o "
-                                "ON o.id = d.outbox_id ORDER BY d.complaint_id").fetchall():
-            privately = f" (answered privately to {row[3]})" if row[3] not in (None, row[1]) else ""
+                                "o.recipient, wa_jid(d.complainant) FROM complaint_delivery d "
+                                "LEFT JOIN wa_outbox o ON o.id = d.outbox_id "
+                                "ORDER BY d.complaint_id").fetchall():
+            privately = f" (answered privately to {row[3]})" if row[3] not in (None, row[4]) else ""
             say(f"  complaint {row[0]} from {row[1]}: {row[2]}{privately}")
         for row in conn.execute(
                 "SELECT o.recipient, o.content FROM complaint_queue q JOIN wa_outbox o "
@@ -379,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     say(f"simulated {args.day.isoformat()} in {time.perf_counter() - t0:.1f}s "
         f"({len(outcomes)} slot runs)")
+    files = write_attachments(url, args.out)  # before the gateway drops a sent document's bytes
     ok, detail = run_gateway(url, args.out, env)
     if ok:
         sends: Path | None = Path(detail)
@@ -387,7 +389,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sends = None
         say(f"GATEWAY NOT RUN: {detail}\n(nothing was sent; below is what is queued)")
     summary(url, outcomes, sends)
-    files = write_attachments(url, args.out)
     say(f"\n== .xlsx recaps ({len(files)}) in {args.out / 'xlsx'} ==")
     for path in files[:12]:
         say(f"  {path.name} ({path.stat().st_size:,} bytes)")
