@@ -33,6 +33,7 @@ def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connectio
     # a second pass over the same day enqueues nothing: every slot is already recorded
     assert demo.simulate_day(db_url, date(2026, 11, 23), {}) == []
 
+    files = demo.write_attachments(db_url, tmp_path)  # the gateway drops a sent document's bytes
     ok, detail = demo.run_gateway(db_url, tmp_path, {})
     assert ok, detail
     sends = [json.loads(line) for line in Path(detail).read_text().splitlines()]
@@ -51,7 +52,6 @@ def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connectio
                        ).fetchall()
     assert ack == [(GROUP_BATU,)]
 
-    files = demo.write_attachments(db_url, tmp_path)
     names = sorted(p.name for p in files)
     # workbooks go only where routed (directorate groups, super admins; BATU's super is invalid)
     assert names == ["Rekap_Harian_DITBINMAS_22_November_2026.xlsx",
