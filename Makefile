@@ -67,7 +67,7 @@ run-producers: $(RUNTIME)  ## the report scheduler in the foreground (needs DATA
 
 .PHONY: run-web
 run-web: $(RUNTIME)  ## the status page on 127.0.0.1:8080 (needs DATABASE_URL; OUTBOX_WEB_* settings)
-	$(PY) -m outbox.web
+	$(PY) -m outbox web
 
 .PHONY: demo-web
 demo-web: $(STAMP)  ## the status page on the demo's data (after make demo), http://127.0.0.1:8080/

@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="e.g. 30d, 12h (default: OUTBOX_RETENTION_DAYS, 30 days)")
     purge.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     purge.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    sub.add_parser("web", add_help=False,
+                   help="the status page: sessions, pairing QR, queue, /healthz, /metrics "
+                        "(its options: python -m outbox web --help)")
     send = sub.add_parser("send-test", help="enqueue an ad-hoc text message")
     send.add_argument("recipient", help="08xx, +62 8xx, 628xx@s.whatsapp.net or ...@g.us")
     send.add_argument("text")
@@ -385,6 +388,11 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["web"]:  # the status page has its own options (python -m outbox web --help)
+        from outbox.web import main as web_main
+
+        return web_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return run(args)

@@ -423,7 +423,7 @@ def test_neonizes_qr_callback_reaches_the_page_and_pairing_clears_it(
 
 
 @pytest.mark.slow
-def test_python_m_outbox_web_serves_and_stops_cleanly_on_sigterm(
+def test_python_m_outbox_web_serves_and_stops_cleanly_on_sigterm(  # through outbox.cli
         db_url: str, conn: psycopg.Connection[Any], tmp_path) -> None:
     import os
     import signal
@@ -442,7 +442,7 @@ def test_python_m_outbox_web_serves_and_stops_cleanly_on_sigterm(
                 "OUTBOX_WEB_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"})
     log = tmp_path / "web.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "outbox.web"], env=env, cwd=REPO_ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "outbox", "web"], env=env, cwd=REPO_ROOT,
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
         def answers() -> bool:

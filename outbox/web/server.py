@@ -23,7 +23,7 @@ log = logging.getLogger("outbox.web")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m outbox.web",
+        prog="python -m outbox web",
         description="The status page: sessions and pairing QR, queue with retry/cancel, "
                     "producers, /healthz and /metrics (settings: OUTBOX_WEB_* variables).")
     parser.add_argument("--host", help="listen address (default OUTBOX_WEB_HOST or 127.0.0.1)")
