@@ -40,6 +40,7 @@ class Client:
     nama: str
     client_type: str = "org"
     operator: str | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def _at(days_ago: int, hour: int) -> datetime:
 WORLD = World(
     clients=[
         Client("LAMONGAN", "POLRES LAMONGAN",
-               operator="0812-1111-2222; 628133334444\nnot-a-number"),
+               operator="0812-1111-2222; 628133334444\nnot-a-number", group=GROUP),
         Client("BATU", "POLRES BATU", operator=None),
     ],
     users=[
@@ -138,8 +139,9 @@ def seed(conn: psycopg.Connection[Any], world: World = WORLD) -> None:
     """Insert the world with plain SQL."""
     for c in world.clients:
         conn.execute(
-            "INSERT INTO clients (client_id, nama, client_type, client_operator) "
-            "VALUES (%s, %s, %s, %s)", (c.client_id, c.nama, c.client_type, c.operator))
+            "INSERT INTO clients (client_id, nama, client_type, client_operator, client_group) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (c.client_id, c.nama, c.client_type, c.operator, c.group))
     for u in world.users:
         conn.execute(
             'INSERT INTO "user" (user_id, nama, title, client_id, insta, tiktok, status) '
@@ -171,7 +173,8 @@ def seed(conn: psycopg.Connection[Any], world: World = WORLD) -> None:
 def record_recap(conn: psycopg.Connection[Any], job: str, slot: datetime, client_id: str,
                  recipient: str = GROUP) -> None:
     """Record a recap run by hand as the report jobs record it: the producer_run slot and one
-    outbox row about the client (key <job>:<period key>:daily:<CLIENT>:ig:<recipient>)."""
+    outbox row about the client to one of its recipients (key
+    <job>:<period key>:daily:<CLIENT>:ig:<recipient>)."""
     wall = slot.astimezone(JAKARTA)
     key = ((wall.date() - timedelta(days=1)).isoformat() if job == "daily_report"
            else f"{wall.date().isoformat()}T{wall:%H%M}")
