@@ -242,6 +242,16 @@ def test_a_private_complaint_from_the_registered_number_gets_no_acknowledgement(
     assert message(day, ack_key(row["id"])) is None
 
 
+def test_a_complaint_from_another_number_is_answered_on_the_registered_one(
+        day: psycopg.Connection[Any]) -> None:
+    other = "6281299990002@s.whatsapp.net"
+    row = complain(day, BUDI, other, other, TODAY.replace(hour=16), "other-number")
+    reply = message(day, reply_key(row["id"]))
+    assert reply is not None and reply["recipient"] == BUDI_WA
+    ack = message(day, ack_key(row["id"]))
+    assert ack is not None and ack["recipient"] == other
+
+
 def test_no_registered_number_answers_in_the_chat_and_says_so_in_the_log(
         day: psycopg.Connection[Any], caplog: pytest.LogCaptureFixture) -> None:
     assert SARI.whatsapp is None
