@@ -682,22 +682,29 @@ def test_the_adapter_is_inlined_and_the_day_reaches_the_post_scans(dbs: Database
 def test_complaint_answer_reads_the_jakarta_day(dbs: Databases, zone: str) -> None:
     url = boundary_db(dbs, "v2")
     params = {"client_id": CLIENT.lower(), "client_type": "org", "handle": "budi",
-              "user_id": BUDI}
+              "user_id": BUDI, "upto": "infinity"}
     with session(url, zone) as conn:
         for day in BOUNDARY_DAYS:
-            ig = rows(conn, query("producers", "complaints.sql", "instagram_today"),
+            ig = rows(conn, query("producers", "complaints.sql", "instagram_period"),
                       {**params, "day": day})
             assert [(r["shortcode"], r["liked"], r["reported"]) for r in ig] == [
                 (p.post_id, p.done, p.post_id == REPORTED)
                 for p in BOUNDARY["ig"] if p.day == day], day
-            tt = rows(conn, query("producers", "complaints.sql", "tiktok_today"),
+            tt = rows(conn, query("producers", "complaints.sql", "tiktok_period"),
                       {**params, "day": day})
             assert [(r["video_id"], r["commented"]) for r in tt] == [
                 (p.post_id, p.done) for p in BOUNDARY["tiktok"] if p.day == day], day
         # The 22 Nov answer: the four posts from 00:00 to 23:59 WIB.
-        ig = rows(conn, query("producers", "complaints.sql", "instagram_today"),
+        ig = rows(conn, query("producers", "complaints.sql", "instagram_period"),
                   {**params, "day": date(2026, 11, 22)})
         assert [r["shortcode"] for r in ig] == ["IG8", "IG7", "IG6", "IG5"]
+        # A same-day recap's cut-off compares the same instants (posts uploaded up to 12.00 WIB).
+        noon = wib(2026, 11, 22, 12, 0)
+        ig = rows(conn, query("producers", "complaints.sql", "instagram_period"),
+                  {**params, "day": date(2026, 11, 22), "upto": noon})
+        assert [r["shortcode"] for r in ig] == [
+            p.post_id for p in sorted(BOUNDARY["ig"], key=lambda p: p.instant)
+            if p.day == date(2026, 11, 22) and p.instant <= noon]
         # The liked count over an instant range uses the same instants.
         start, until = wib(2026, 11, 22, 0, 0), wib(2026, 11, 22, 23, 59, 59)
         for name, platform in (("instagram_liked_count", "ig"),
