@@ -271,3 +271,23 @@ def test_a_process_without_the_lock_neither_sends_nor_writes_the_state(db_url: s
     finally:
         other.close()
     assert conn.execute("SELECT state FROM wa_session").fetchone() == ("connected",)
+
+
+def test_a_row_that_kills_the_gateway_every_time_fails_alone(conn: Conn) -> None:
+    """Five crashes in a row, each while the same row of a 5-row batch was in flight: that row
+    ends failed (attempts used up), the other four lost no attempt and are pending."""
+    engine.register_session(conn, "main")
+    ids = insert_many(conn, 5)
+    poison = ids[2]
+    for crash in range(1, 6):
+        claimed = engine.claim(conn, session="main", worker=f"w{crash}", limit=5,
+                               lease=timedelta(minutes=10))
+        assert poison in [m.id for m in claimed]
+        conn.execute("UPDATE wa_outbox SET send_started_at = now() WHERE id = %s", (poison,))
+        # the process dies; the next one gives the rows back as soon as it holds the lock
+        orphans = gwdb.release_orphans(conn, "main", policy="resend", why="killed")
+        assert orphans.back == 4
+    rows = dict(conn.execute("SELECT id, status || '/' || attempts FROM wa_outbox").fetchall())
+    assert rows == {i: ("failed/5" if i == poison else "pending/0") for i in ids}
+    error = conn.execute("SELECT last_error FROM wa_outbox WHERE id = %s", (poison,)).fetchone()
+    assert error is not None and error[0].startswith("attempts exhausted (5/5)")
