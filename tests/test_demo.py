@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,29 @@ def test_the_day_s_posts_are_fetched_from_the_standin(db_url: str,
         "SELECT content FROM wa_outbox WHERE type = 'task_delivery_recap' AND recipient = %s "
         "AND dedupe_key LIKE %s ORDER BY id DESC LIMIT 1", (GROUP_BATU, f"%{day}%")).fetchone()
     assert task_list is not None and all(code in task_list[0] for code in codes)
+
+
+def test_the_demo_log_keeps_the_terminal_to_one_line_per_kind_of_warning(tmp_path: Path) -> None:
+    from outbox.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    try:
+        configure_logging("warning", "text")
+        demo_log = demo.DemoLog(tmp_path / "demo.log")
+        demo_log.install()
+        recipients = logging.getLogger("producers.recipients")
+        for n in range(21):
+            recipients.warning("%s: recipient %s skipped", "daily_report", f"62812345678{n:02}")
+        logging.getLogger("producers.jobs.reports").warning("client %s has no group", "BATU")
+        logging.getLogger("producers.jobs.reports").info("not a warning")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        demo_log.close()
+    lines = demo_log.summary()
+    assert [line.split(" x ")[0].strip() for line in lines] == ["21", "1"]
+    assert "producers.recipients: e.g. daily_report: recipient" in lines[0]
+    written = (tmp_path / "demo.log").read_text(encoding="utf-8").splitlines()
+    assert len(written) == 22 and "+07:00" in written[0]
+    assert not any("6281234567800" in line for line in [*written, *lines])  # masked

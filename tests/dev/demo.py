@@ -30,12 +30,14 @@ import subprocess
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from tqdm import tqdm
 
 from outbox import migrate
 from outbox.config import EnvReader
@@ -59,6 +61,55 @@ GATEWAY_TIMEOUT = 90.0
 
 def say(text: str = "") -> None:
     print(text, flush=True)
+
+
+class DemoLog(logging.Handler):
+    """The log of the simulated day goes to ``<out>/demo.log`` (the same stamps and masking as
+    the terminal would show), and the terminal gets one line per kind of warning at the end
+    ("21 x producers.recipients: e.g. ...") instead of a screenful of repeats."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(logging.WARNING)
+        self.path = path
+        self.kinds: Counter[tuple[str, str]] = Counter()
+        self.example: dict[tuple[str, str], str] = {}
+        self.masks: list[Any] = []
+        self.to_file: logging.FileHandler | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        kind = (record.name, str(record.msg))  # the message before its arguments: its kind
+        self.kinds[kind] += 1
+        if kind not in self.example:
+            copy = logging.makeLogRecord(record.__dict__)
+            for mask in self.masks:
+                mask.filter(copy)
+            self.example[kind] = copy.getMessage()
+
+    def install(self) -> None:
+        """Replace the root's handlers (configure_logging's one) by this counter, first (it
+        must see each record before the masking rewrites it), and the file."""
+        root = logging.getLogger()
+        self.to_file = logging.FileHandler(self.path, mode="w", encoding="utf-8")
+        for handler in root.handlers[:1]:
+            self.to_file.setFormatter(handler.formatter)
+            for mask in handler.filters:
+                self.to_file.addFilter(mask)
+                self.masks.append(mask)
+        root.handlers[:] = [self, self.to_file]
+
+    def close(self) -> None:
+        if self.to_file is not None:
+            self.to_file.close()
+        super().close()
+
+    def summary(self) -> list[str]:
+        lines = []
+        for kind, count in self.kinds.most_common():
+            example = self.example[kind].splitlines()[0] if self.example[kind] else ""
+            if len(example) > 110:
+                example = example[:107] + "..."
+            lines.append(f"  {count:5} x {kind[0]}: e.g. {example}")
+        return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,7 +287,10 @@ def simulate_day(url: str, day: date, env: dict[str, str]) -> list[Any]:
     inbound_at: datetime | None = start + INBOUND_COMPLAINT_AT
     try:
         outcomes.extend(scheduler.start(start - timedelta(microseconds=1)))
-        for moment in moments:
+        # a progress bar over the simulated day when run in a terminal (tqdm: none otherwise)
+        bar = tqdm(moments, desc="simulated day", unit="slot", disable=None, leave=False)
+        for moment in bar:
+            bar.set_postfix_str(f"{moment:%H.%M} WIB", refresh=False)
             if inbound_at is not None and moment >= inbound_at:
                 add_inbound_complaint(url, inbound_at)
                 inbound_at = None
@@ -361,6 +415,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(env.get("LOG_LEVEL", "warning"), env.get("LOG_FORMAT", "text"))
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
+    demo_log = DemoLog(args.out / "demo.log")
+    demo_log.install()
     for name in ("DAILY_REPORT_CRON", "WEEKLY_REPORT_CRON", "MONTHLY_REPORT_CRON"):
         value = env.get(name, "")
         if value and value.strip().lower() != "off" and not Cron(value).is_slot(
@@ -378,8 +434,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         say(f"demo: {exc}")
         return 2
-    say(f"simulated {args.day.isoformat()} in {time.perf_counter() - t0:.1f}s "
-        f"({len(outcomes)} slot runs)")
+    with psycopg.connect(url) as conn:
+        queued = conn.execute("SELECT count(*) FROM wa_outbox").fetchone()
+    say(f"simulated {args.day.isoformat()} in {time.perf_counter() - t0:.1f}s: "
+        f"{len(outcomes)} slot runs, {queued[0] if queued else 0} messages queued, "
+        f"{sum(demo_log.kinds.values())} warnings")
     files = write_attachments(url, args.out)  # before the gateway drops a sent document's bytes
     ok, detail = run_gateway(url, args.out, env)
     if ok:
@@ -394,9 +453,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         say(f"  {path.name} ({path.stat().st_size:,} bytes)")
     if len(files) > 12:
         say(f"  ... and {len(files) - 12} more")
+    if demo_log.kinds:
+        say(f"\n== warnings of the simulated day, by kind (all of them in {demo_log.path}) ==")
+        for line in demo_log.summary():
+            say(line)
     failed = [o for o in outcomes if o.status == "failed"]
     say(f"\ndemo finished in {time.perf_counter() - started:.1f}s; "
         f"{len(failed)} failed slot run(s); gateway {'ok' if ok else 'NOT RUN'}")
+    say("\nTo look at the result: `make demo-web` (the status page on this data, "
+        "http://127.0.0.1:8080/), or the operator CLI on the same database:\n"
+        f"  DATABASE_URL='{url}' .venv/bin/python -m outbox status   (or list, show ID)")
+    demo_log.close()
     return 0 if ok and not failed else 1
 
 
