@@ -222,7 +222,10 @@ def test_a_frozen_owner_is_taken_over_and_fenced(db_url: str, conn: Conn, tmp_pa
         a.send_signal(signal.SIGSTOP)
         frozen_at = time.monotonic()
         a_count = len(read_jsonl(a_sends))
-        # a second gateway: refused while A's heartbeat is fresh, takes over once it is stale
+        # a second gateway takes over once A's heartbeat is stale (beyond WA_TAKEOVER_SECONDS)
+        assert wait_for(lambda: conn.execute(
+            "SELECT now() - heartbeat_at > interval '2.5 seconds' FROM wa_session "
+            "WHERE name = 'main'").fetchone() == (True,), 15)
         b = start_gateway(gateway_env(db_url, b_sends, **env), log_dir=tmp_path / "b")
         assert wait_for(lambda: len(read_jsonl(b_sends)) > 0, 15), log_text(tmp_path / "b")
         replaced_after = time.monotonic() - frozen_at
