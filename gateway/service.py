@@ -190,7 +190,8 @@ class Gateway:
         )
         try:
             if not self._transport_started:
-                self._sink = Sink(settings, self._events, on_state=session.on_state)
+                self._sink = Sink(settings, self._events, on_state=session.on_state,
+                                  fence=lambda: session.lock_pid)
                 self._sink.start()
                 self.transport.start(self._events)
                 self._transport_started = True

@@ -45,10 +45,14 @@ def render_qr(code: str) -> None:
 
 class Sink:
     def __init__(self, settings: GatewaySettings, events: EventQueue,
-                 on_state: Callable[[StateChange], None] | None = None) -> None:
+                 on_state: Callable[[StateChange], None] | None = None,
+                 fence: Callable[[], int | None] | None = None) -> None:
         self.settings = settings
         self.events = events
         self.on_state = on_state
+        # the backend holding the session lock for this process (None: not held now); state
+        # changes are recorded only while it holds it (a fenced process writes no state)
+        self.fence = fence
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wa-sink", daemon=True)
         self._conn: psycopg.Connection[Any] | None = None
@@ -168,7 +172,13 @@ class Sink:
         # also sees its pause and its admin alert, and a crash between them cannot record the
         # state but lose the alert (a restart would not raise it again).
         with conn.transaction():
-            db.set_state(conn, session, change.state, change.detail)
+            lock_pid = None if self.fence is None else (self.fence() or -1)
+            if not db.set_state(conn, session, change.state, change.detail, lock_pid=lock_pid):
+                log.warning("session %s: state %s not recorded: this process does not hold "
+                            "the session lock", session, change.state)
+                if self.on_state is not None:
+                    self.on_state(change)
+                return
             if change.jid:
                 db.set_jid(conn, session, change.jid)
             if change.jid or change.state == "connected":

@@ -7,6 +7,7 @@ stopped and started inside the test; the other tests use the usual fresh databas
 from __future__ import annotations
 
 import collections
+import functools
 import signal
 import time
 from datetime import timedelta
@@ -294,3 +295,37 @@ def test_a_row_that_kills_the_gateway_every_time_fails_alone(conn: Conn) -> None
     assert rows == {i: ("failed/5" if i == poison else "pending/0") for i in ids}
     error = conn.execute("SELECT last_error FROM wa_outbox WHERE id = %s", (poison,)).fetchone()
     assert error is not None and error[0].startswith("attempts exhausted (5/5)")
+
+
+def test_the_event_sink_of_a_fenced_process_records_no_state(db_url: str, conn: Conn) -> None:
+    from gateway.events import EventQueue, StateChange
+    from gateway.sink import Sink
+    from tests.gateway_helpers import settings_for
+
+    engine.register_session(conn, "main")
+    gwdb.set_state(conn, "main", "connected", "owner")
+    owner = psycopg.connect(db_url, autocommit=True)
+    try:
+        assert gwdb.try_session_lock(owner, "main")
+        owner_pid = int(owner.info.backend_pid)
+        settings = settings_for(db_url, None)
+        seen: list[str] = []
+        fences: list[tuple[int | None, str]] = [
+            (owner_pid + 100000, "connected"),  # this process lost the lock
+            (None, "connected"),  # between two connections
+            (owner_pid, "disconnected")]  # the owner
+        def record(change: StateChange) -> None:
+            seen.append(change.state)
+
+        def same(pid: int | None) -> int | None:
+            return pid
+
+        for pid, expected in fences:
+            sink = Sink(settings, EventQueue(), on_state=record,
+                        fence=functools.partial(same, pid))
+            sink._state(conn, StateChange("disconnected", "x"))
+            row = conn.execute("SELECT state FROM wa_session WHERE name = 'main'").fetchone()
+            assert row == (expected,)
+        assert seen == ["disconnected"] * 3  # the process's own view follows either way
+    finally:
+        owner.close()
