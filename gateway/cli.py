@@ -1,10 +1,13 @@
 """``python -m gateway [--once]``: the WhatsApp gateway process (``make run-gateway``).
 
-Exit codes (:class:`outbox.exitcodes.ExitCode`): 0 stopped cleanly (SIGTERM/SIGINT, or
-``--once`` drained what was due); 1 an unexpected error or the database connection lost
-(supervisord restarts it); 2 bad configuration (every problem listed on stderr); 3 database
-unavailable or not migrated; 4 another gateway already serves this session. ``--check-config``:
-0 fine, 2 a configuration problem, 3 only the database unreachable or not migrated.
+Exit codes (:class:`outbox.exitcodes.ExitCode`, documented in docs/reference/cli.md): 0 stopped
+cleanly (SIGTERM/SIGINT, or ``--once`` drained what was due); 1 an unexpected error
+(supervisord restarts it); 2 bad configuration (every problem listed on stderr); 3 only with
+``--once``: database unavailable or not migrated (the long-running gateway waits for its
+database instead, logging once per outage); 4 another gateway serves this session, or this
+process lost the session lock (fenced: it never sends again); 6 the watchdog ended a hung send
+or a send loop that made no progress (supervisord restarts it). ``--check-config``: 0 fine,
+2 a configuration problem, 3 only the database unreachable or not migrated.
 """
 
 from __future__ import annotations

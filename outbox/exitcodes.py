@@ -15,12 +15,13 @@ class ExitCode(IntEnum):
     # A command that found nothing to do: unknown id, nothing to retry, a row not in a state that
     # allows it, a producer slot already done or a job that failed; ``doctor``: warnings found.
     NOTHING = 1
-    # The same number for a long-running process: the gateway crashed or lost its database
-    # connection (and with it the session lock); supervisord restarts it.
+    # The same number for a long-running process: an unexpected error; supervisord restarts it
+    # (a lost database is waited for, not a crash).
     CRASHED = 1
     USAGE = 2  # bad usage or configuration (every problem listed), a message the database refused
     DATABASE = 3  # database unavailable, not migrated, or a migration that failed
-    SESSION_TAKEN = 4  # another gateway process already serves this WhatsApp session
+    # another gateway process serves this WhatsApp session, or this one lost the session lock
+    SESSION_TAKEN = 4
     # ``python -m outbox health``: a session is down or the queue is stuck (for monitoring).
     UNHEALTHY = 5
     # The gateway's watchdog ended the process: a send ran past WA_SEND_TIMEOUT_SECONDS or the
