@@ -3,7 +3,8 @@
 
 -- name: sessions
 -- Each session with its sends: the last one, the rolling hour and 24 hours the gateway's caps
--- count (gateway/pacing.py), and the Jakarta day so far.
+-- count (gateway/pacing.py, from wa_send_log, which no purge of wa_outbox shortens), and the
+-- Jakarta day so far.
 SELECT s.name, s.is_default, s.jid, s.state, s.state_detail, s.state_changed_at,
        CASE WHEN s.paused_until > now() THEN s.paused_until END AS paused_until,
        s.pause_reason, s.heartbeat_at, s.pairing_qr, s.pairing_qr_at,
@@ -11,14 +12,13 @@ SELECT s.name, s.is_default, s.jid, s.state, s.state_detail, s.state_changed_at,
        now() AS now
   FROM wa_session s
  CROSS JOIN LATERAL (
-       SELECT max(o.sent_at) AS last_sent_at,
-              count(*) FILTER (WHERE o.sent_at > now() - interval '1 hour') AS last_hour,
+       SELECT max(l.sent_at) AS last_sent_at,
+              count(*) FILTER (WHERE l.sent_at > now() - interval '1 hour') AS last_hour,
               count(*) AS last_day,
-              count(*) FILTER (WHERE o.sent_at >= (date_trunc('day', now() AT TIME ZONE
+              count(*) FILTER (WHERE l.sent_at >= (date_trunc('day', now() AT TIME ZONE
                                    'Asia/Jakarta') AT TIME ZONE 'Asia/Jakarta')) AS today
-         FROM wa_outbox o
-        WHERE o.session_name = s.name AND o.sent_at IS NOT NULL
-          AND o.sent_at > now() - interval '24 hours' AND o.status = 'sent') AS sent
+         FROM wa_send_log l
+        WHERE l.session_name = s.name AND l.sent_at > now() - interval '24 hours') AS sent
  WHERE %(name)s::text IS NULL OR s.name = %(name)s::text
  ORDER BY s.is_default DESC, s.name
 
