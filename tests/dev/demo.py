@@ -372,7 +372,7 @@ def summary(url: str, outcomes: Sequence[Any], sends: Path | None) -> None:
     with psycopg.connect(url) as conn:
         say("\n== wa_outbox by type and status ==")
         for row in conn.execute(
-                "SELECT type, status, count(*), count(attachment) FROM wa_outbox "
+                "SELECT type, status, count(*), count(attachment_name) FROM wa_outbox "
                 "GROUP BY type, status ORDER BY type, status").fetchall():
             say(f"  {row[0]:22} {row[1]:10} {row[2]:6} messages"
                 + (f" ({row[3]} with .xlsx)" if row[3] else ""))
