@@ -97,3 +97,16 @@ def file_safe(text: str) -> str:
     """``POLRES BATU / Kota`` → ``POLRES_BATU_Kota`` (letters, digits, ``-`` and ``_`` only)."""
     cleaned = re.sub(r"[^0-9A-Za-z-]+", "_", text).strip("_")
     return cleaned or "rekap"
+
+
+def greeting(moment: datetime) -> str:
+    """The greeting for the Jakarta hour: ``Selamat pagi`` (04-10), ``siang`` (10-15),
+    ``sore`` (15-18), else ``malam``."""
+    hour = jakarta(moment).hour
+    if 4 <= hour < 10:
+        return "Selamat pagi"
+    if 10 <= hour < 15:
+        return "Selamat siang"
+    if 15 <= hour < 18:
+        return "Selamat sore"
+    return "Selamat malam"

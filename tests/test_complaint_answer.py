@@ -21,9 +21,8 @@ from producers.complaints.answer import (
     UPDATE_DATA_LINK,
     Answer,
     compose_answer,
-    greeting,
 )
-from producers.indonesian import number
+from producers.indonesian import greeting, number
 from producers.schedule import JAKARTA
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=JAKARTA)

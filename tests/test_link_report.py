@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from openpyxl import load_workbook
 
-from producers.jobs import link_report
+from producers.jobs import link_report, reports
 from producers.runner import RunOutcome, run_slot
 from producers.schedule import JAKARTA
 from producers.scheduler import connect_producer
@@ -177,6 +177,6 @@ def test_the_monthly_workbook_only_on_the_last_day(db_url: str, conn: Conn) -> N
 
 def test_a_long_recap_is_cut_at_line_ends() -> None:
     text = "\n".join(f"- baris {n:05d}" + "x" * 50 for n in range(3000))
-    parts = link_report.text_parts(text, limit=10_000)
+    parts = reports.text_parts(text, limit=10_000)
     assert len(parts) > 1 and all(len(p) <= 10_000 for p in parts)
     assert "\n".join(parts) == text

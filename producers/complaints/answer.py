@@ -46,7 +46,14 @@ from psycopg.rows import dict_row
 
 from outbox.sql import QueryFile
 from producers.complaints.parser import IssueKey, issue_keys, normalize_handle, normalize_nrp
-from producers.indonesian import date_long, date_with_day, datetime_long, number, time_hm
+from producers.indonesian import (
+    date_long,
+    date_with_day,
+    datetime_long,
+    greeting,
+    number,
+    time_hm,
+)
 from producers.schedule import JAKARTA, jakarta
 
 ACTIVITY_START = date(2025, 9, 1)
@@ -105,17 +112,6 @@ class Answer:
 
 # ---------------------------------------------------------------------------- formatting
 # Numbers and dates come from producers.indonesian, as in the reports' captions and sheets.
-def greeting(moment: datetime) -> str:
-    """Greeting by the Jakarta hour: 04-10 pagi, 10-15 siang, 15-18 sore, else malam."""
-    hour = jakarta(moment).hour
-    if 4 <= hour < 10:
-        return "Selamat pagi"
-    if 10 <= hour < 15:
-        return "Selamat siang"
-    if 15 <= hour < 18:
-        return "Selamat sore"
-    return "Selamat malam"
-
 
 def shorten(text: str, limit: int = CAPTION_CHARS) -> str:
     clean = re.sub(r"\s+", " ", text or "").strip()

@@ -33,9 +33,10 @@ from psycopg.rows import dict_row
 from outbox.engine import Attachment, NewMessage
 from outbox.sql import QueryFile
 from producers import indonesian
+from producers.indonesian import greeting
 from producers.job import JobContext, JobResult, JobSpec
 from producers.jobs import link_workbook
-from producers.jobs.reports import routes
+from producers.jobs.reports import routes, text_parts
 from producers.recipients import canonical, enqueue_logged
 from producers.schedule import jakarta
 
@@ -43,7 +44,6 @@ log = logging.getLogger(__name__)
 
 _q = QueryFile("producers", "link_report.sql")
 
-MAX_TEXT = 60_000  # WhatsApp takes at most 65 536 characters; the outbox refuses longer
 
 
 @dataclass(frozen=True)
@@ -77,18 +77,6 @@ class ClientRecap:
     posts: int
     shortcodes: list[str] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
-
-
-def greeting(moment: datetime) -> str:
-    """``Selamat pagi`` (04-10), ``siang`` (10-15), ``sore`` (15-18), else ``malam``."""
-    hour = jakarta(moment).hour
-    if 4 <= hour < 10:
-        return "Selamat pagi"
-    if 10 <= hour < 15:
-        return "Selamat siang"
-    if 15 <= hour < 18:
-        return "Selamat sore"
-    return "Selamat malam"
 
 
 def status(person: Person, posts: int) -> str:
@@ -126,25 +114,6 @@ def recap_text(kind: LinkKind, recap: ClientRecap, moment: datetime) -> str:
                          f"Total Link: {p.links} Link)")
     lines += ["", "Terima kasih."]
     return "\n".join(lines)
-
-
-def text_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """``text`` cut at line ends into parts of at most ``limit`` characters."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:  # one absurd line: cut it
-            parts.append(current + line[: limit - len(current)] if current else line[:limit])
-            line = line[limit - len(current):] if current else line[limit:]
-            current = ""
-        candidate = f"{current}\n{line}" if current else line
-        if current and len(candidate) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    parts.append(current)
-    return parts
 
 
 def log_orphans(conn: Any, job: str) -> int:

@@ -28,8 +28,8 @@ from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage
 from outbox.sql import QueryFile
+from producers.indonesian import greeting
 from producers.job import JobContext, JobResult, JobSpec
-from producers.jobs.link_report import greeting
 from producers.recipients import enqueue_logged
 from producers.schedule import jakarta
 

@@ -19,9 +19,9 @@ from psycopg.rows import dict_row
 from outbox.engine import NewMessage
 from outbox.sql import QueryFile
 from producers import indonesian
+from producers.indonesian import greeting
 from producers.job import JobContext, JobResult, JobSpec
-from producers.jobs.link_report import greeting, text_parts
-from producers.jobs.reports import routes
+from producers.jobs.reports import routes, text_parts
 from producers.recipients import canonical, enqueue_logged
 from producers.schedule import jakarta
 
