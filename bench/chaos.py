@@ -205,6 +205,7 @@ class Chaos:
                 self.backend_kill(server, log)
                 self.pool_exhaustion(server, gw, log)
                 self.hang(server, gw, log)
+                self.poison(server, gw, log)
                 gw = self.sigstop(server, gw, log)
                 self.racing_producers(server)
             finally:
@@ -296,6 +297,37 @@ class Chaos:
         self.results.append(audit(log, server.url, "a send that hangs (watchdog, exit 6)", ids,
                                   start, ended, allowed=1,
                                   note=f"exits {gw.exits[exits:]}"))
+
+    def poison(self, server: ThrowawayServer, gw: Supervised, log: SendLog) -> None:
+        """A row whose send kills the process every time (``WA_TRANSPORT_FAIL=exit:...``, exit
+        1 in the middle of the send): it must fail alone after its attempts while every row
+        queued with it is sent; each death may repeat at most the row sent just before it."""
+        exits = len(gw.exits)
+        gw.env = {**gw.env, "WA_TRANSPORT_FAIL": "exit:POISON-KILLS-THE-PROCESS"}
+        gw.signal(signal.SIGKILL)  # restarts with the rule
+        ids = insert(server.url, self.n(1000, 100), "poison-before")
+        bad = insert(server.url, 1, "POISON-KILLS-THE-PROCESS")[0]
+        ids += insert(server.url, self.n(1000, 100), "poison-after")
+        start = time.monotonic()
+
+        def poison_state() -> tuple[str, int]:
+            with psycopg.connect(server.url) as conn:
+                row = conn.execute("SELECT status, attempts FROM wa_outbox WHERE id = %s",
+                                   (bad,)).fetchone()
+            return (str(row[0]), int(row[1])) if row else ("missing", 0)
+
+        wait(lambda: poison_state()[0] == "failed" and sent(server.url, ids) == len(ids), 120)
+        ended = time.monotonic()
+        deaths = gw.exits[exits:].count(1)
+        status, attempts = poison_state()
+        result = audit(log, server.url, "a row that kills the process (exit 1) at every send",
+                       ids, start, ended, allowed=deaths,
+                       note=f"poison row {status} after {attempts} attempts; "
+                            f"{deaths} deaths (exit 1)")
+        if status != "failed":
+            result.lost += 1  # the poison row must end failed, never pending forever
+        gw.env = {k: v for k, v in gw.env.items() if k != "WA_TRANSPORT_FAIL"}
+        self.results.append(result)
 
     def sigstop(self, server: ThrowawayServer, gw: Supervised, log: SendLog) -> Supervised:
         ids = insert(server.url, self.n(2000, 400), "sigstop")

@@ -16,7 +16,9 @@ from outbox.config import EnvReader, OutboxSettings, cron_problem, outbox_settin
 
 SESSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 TRANSPORTS = ("neonize", "log", "jsonl")
-FAIL_KINDS = ("transient", "permanent", "pause", "ambiguous", "crash", "notready")
+# "exit" ends the whole process at once mid-send (os._exit(1), no settle, no cleanup): a row that
+# kills the gateway, for the chaos run and the tests.
+FAIL_KINDS = ("transient", "permanent", "pause", "ambiguous", "crash", "exit", "notready")
 
 
 @dataclass(frozen=True)

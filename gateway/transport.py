@@ -103,6 +103,8 @@ class FakeTransport:
             self._fired[key] = fired + 1
             if rule.kind == "crash":
                 raise InjectedCrash(f"injected crash while sending outbox row {msg.id}")
+            if rule.kind == "exit":  # the process dies in the send, as a segfault in neonize would
+                os._exit(1)
             raise SendError(classify_text(INJECTED_TEXT[rule.kind]),
                             INJECTED_TEXT[rule.kind].format(recipient=msg.recipient))
 

@@ -16,7 +16,7 @@ def test_chaos_short(tmp_path: Path) -> None:
     results = Chaos(short=True, work=tmp_path).run()
     print("\n" + report(results))
     faults = [r.fault for r in results]
-    assert len(faults) == 7, faults
+    assert len(faults) == 8, faults
     for result in results:
         assert result.lost == 0, result
         assert result.duplicates <= result.allowed_duplicates, result
@@ -25,4 +25,7 @@ def test_chaos_short(tmp_path: Path) -> None:
     assert by_fault["PostgreSQL"].recovery is not None and by_fault["PostgreSQL"].recovery < 5
     assert by_fault["backends"].recovery is not None and by_fault["backends"].recovery < 5
     assert "exits [4]" in by_fault["SIGSTOP"].note  # the frozen owner was fenced
-    assert "6" in by_fault["a"].note  # the watchdog ended the hung process
+    hang = next(r for r in results if r.fault.startswith("a send that hangs"))
+    assert "6" in hang.note  # the watchdog ended the hung process
+    poison = next(r for r in results if r.fault.startswith("a row that kills"))
+    assert poison.note.startswith("poison row failed after")  # alone, the rest all sent
