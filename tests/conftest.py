@@ -9,6 +9,7 @@ and every test gets its own database cloned from that template.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -92,3 +93,10 @@ def other_conn(db_url: str) -> Iterator[psycopg.Connection[Any]]:
     """A second, independent connection to the same database."""
     with psycopg.connect(db_url, autocommit=True) as connection:
         yield connection
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """A test that ran ``configure_logging`` left the root handler on that test's captured
+    stdout, closed by now; the embedded server's exit hook still logs ("--- Logging error ---"
+    lines after the summary). Drop the handlers before it runs."""
+    logging.getLogger().handlers.clear()
