@@ -33,6 +33,7 @@ dev: $(STAMP)  ## development: .venv with the runtime dependencies and the dev t
 
 .PHONY: test
 test: $(STAMP)  ## run the test suite on a real PostgreSQL (embedded unless TEST_DATABASE_URL)
+	@bash tests/dev/system-deps.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 .PHONY: lint
