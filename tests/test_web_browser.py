@@ -32,7 +32,8 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), (
-        f"{CHROMIUM} is missing: apt-get install -y chromium (make test does it: tests/dev/system-deps.sh)")
+        f"{CHROMIUM} is missing: apt-get install -y chromium "
+        "(make test does it: tests/dev/system-deps.sh)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
