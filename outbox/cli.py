@@ -106,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="what this database holds, as the migrations and reports see "
                                   "it (read-only; works before migrating)")
     sub.add_parser("status", help="sessions (state, last send) and counts per status")
+    sub.add_parser("capacity", help="per session: today's sends, the budget left, the queue "
+                   "by priority with projected send times, rows projected to miss their "
+                   "deadline")
     listing = sub.add_parser("list", help="messages, newest first, as a table")
     listing.add_argument("--status", action="append", choices=[s.value for s in engine.Status],
                          help="only this status (repeat for several)")
@@ -354,6 +357,12 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None,
         check_schema(conn)
         if args.command == "status":
             return _status(conn)
+        if args.command == "capacity":
+            from outbox import capacity
+
+            report = capacity.capacity(conn)
+            print("\n".join(capacity.text(report)))
+            return ExitCode.OK
         if args.command == "list":
             return _list(conn, args)
         if args.command == "show":

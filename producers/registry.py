@@ -36,7 +36,8 @@ Conn = psycopg.Connection[Any]
 Connector = Callable[[], Conn]
 
 EXTERNAL = (("producers.complaints.intake", "JOB"),
-            ("producers.ingestion.job", "JOB"))  # ingestion (issue 12): see configured_specs
+            ("producers.ingestion.job", "JOB"),  # ingestion (issue 12): see configured_specs
+            ("producers.jobs.capacity_check", "JOB"))  # issue 13: the queue's projection
 
 
 def external_specs() -> list[JobSpec]:
