@@ -13,11 +13,12 @@
 --
 -- wa_writer     an external writer: a plain INSERT INTO wa_outbox of the documented columns
 --               (recipient, content, type, session_name, dedupe_key, available_at,
---               max_attempts, attachment, attachment_name, attachment_mime), with
+--               max_attempts, attachment, attachment_name, attachment_mime, collapse_key,
+--               expires_at), with
 --               ON CONFLICT (dedupe_key) DO NOTHING and RETURNING id, status. It cannot set the
---               state, the lease, the attempts, the id or the priority (its rows have the
---               default priority 0: only the gateway's alerts and the producers jump the
---               queue), and reads no message content.
+--               state, the lease, the attempts, the id or the priority (its rows take their
+--               type's priority, wa_message_type.priority: only the gateway's alerts and the
+--               producers choose another), and reads no message content.
 -- wa_gateway    the gateway: claims, settles, session state, inbox, purge; the only role that
 --               can read the WhatsApp session store (schema wa_store).
 -- wa_producers  the producers and the operator CLI: the Cicero tables and our own, read and
@@ -52,8 +53,18 @@ GRANT INSERT (recipient, content, type, session_name, dedupe_key, available_at, 
               attachment, attachment_name, attachment_mime) ON wa_outbox TO wa_writer;
 -- RETURNING id, status and the ON CONFLICT (dedupe_key) target
 GRANT SELECT (id, status, dedupe_key) ON wa_outbox TO wa_writer;
--- read by the INSERT trigger and the session_name default (wa_default_session)
+-- read by the INSERT trigger and the session_name default (wa_default_session); the pool
+-- routing, the supersede and the assignments run as the functions' owner (SECURITY DEFINER)
 GRANT SELECT (name, is_default) ON wa_session TO wa_writer;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM information_schema.columns
+                WHERE table_name = 'wa_outbox' AND column_name = 'collapse_key') THEN
+        GRANT INSERT (collapse_key, expires_at) ON wa_outbox TO wa_writer;
+        GRANT SELECT (pool) ON wa_session TO wa_writer;
+    END IF;
+END
+$$;
 GRANT SELECT ON wa_outbox_limits, wa_message_type TO wa_writer;
 
 -- ------------------------------------------------------------------ wa_gateway
@@ -64,6 +75,9 @@ DO $$
 BEGIN
     IF to_regclass('wa_outbox_error') IS NOT NULL THEN
         GRANT INSERT ON wa_outbox_error TO wa_gateway;
+    END IF;
+    IF to_regclass('wa_group_member') IS NOT NULL THEN  -- the pool (issue 13)
+        GRANT INSERT, UPDATE, DELETE ON wa_group_member, wa_recipient_session TO wa_gateway;
     END IF;
 END
 $$;

@@ -74,11 +74,13 @@ class NewMessage:
     content: str
     type: str = "text"
     dedupe_key: str | None = None
-    priority: int = 0
+    priority: int | None = None  # None: the type's (wa_message_type.priority)
     available_at: datetime | None = None
     session_name: str | None = None
     max_attempts: int | None = None
     attachment: Attachment | None = None
+    collapse_key: str | None = None  # a newer row with the same key supersedes this one
+    expires_at: datetime | None = None  # not sent by then: expired, never sent late
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ def _columns(messages: Sequence[NewMessage]) -> dict[str, list[Any]]:
         "attachment": [m.attachment.data if m.attachment else None for m in messages],
         "attachment_name": [m.attachment.name if m.attachment else None for m in messages],
         "attachment_mime": [m.attachment.mime if m.attachment else None for m in messages],
+        "collapse_key": [m.collapse_key for m in messages],
+        "expires_at": [m.expires_at for m in messages],
     }
 
 
@@ -413,6 +417,17 @@ def release_expired(
         log.warning("expired leases released: %d to pending, %d to failed",
                     len(released.to_pending), len(released.to_failed))
     return released
+
+
+def expire_due(conn: Conn, *, session: str | None = None) -> list[int]:
+    """Rows past their ``expires_at`` and not handed to WhatsApp become ``expired`` (never a
+    row ``sending``); their ids. ``session=None``: every session."""
+    with _atomic(conn), conn.cursor() as cur:
+        cur.execute(_q("expire_due"), {"session": session})
+        ids = [int(r[0]) for r in cur.fetchall()]
+    if ids:
+        log.info("%d message(s) expired unsent (past their expires_at)", len(ids))
+    return ids
 
 
 # ------------------------------------------------------------------------------ operations

@@ -176,8 +176,8 @@ def test_a_backed_off_row_holds_back_its_recipient_but_a_scheduled_one_does_not(
 
 
 def test_priority_orders_across_recipients(conn: Conn) -> None:
-    low = put(conn, NewMessage("081211111111", "biasa"))
-    high = put(conn, NewMessage("081222222222", "penting", priority=10))
+    low = put(conn, NewMessage("081211111111", "biasa"))  # a 'text': its type's priority, 10
+    high = put(conn, NewMessage("081222222222", "penting", priority=11))
     assert [m.id for m in claim(conn, limit=1)] == [high]
     assert [m.id for m in claim(conn, limit=1)] == [low]
 

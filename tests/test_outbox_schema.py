@@ -30,7 +30,8 @@ def test_plain_insert_with_only_the_three_seed_columns_gets_every_default(conn: 
     assert row["recipient"] == "6281234567890@s.whatsapp.net"
     assert row["status"] == "pending"
     assert row["session_name"] == "main"
-    assert (row["attempts"], row["max_attempts"], row["priority"]) == (0, 5, 0)
+    # the priority is the type's: a daily_report is a 07:00 recap (10)
+    assert (row["attempts"], row["max_attempts"], row["priority"]) == (0, 5, 10)
     assert row["created_at"] is not None and row["created_at"].tzinfo is not None
     assert row["available_at"] <= row["created_at"] or row["available_at"] == row["created_at"]
     assert row["sent_at"] is None

@@ -69,7 +69,16 @@ def test_the_external_writer_inserts_plainly_and_nothing_more(logins: dict[str, 
                           "UPDATE wa_outbox_limits SET attachment_max_bytes = 1"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 w.execute(statement)
-    assert conn.execute("SELECT count(*), max(priority) FROM wa_outbox").fetchone() == (2, 0)
+        # a collapse key supersedes the writer's older row (the trigger runs as its owner)
+        for text in ("daftar tugas 1", "daftar tugas 2"):
+            w.execute("INSERT INTO wa_outbox (recipient, content, type, collapse_key) "
+                      "VALUES ('08123456780', %s, 'task_delivery_recap', 'tugas:1')", (text,))
+    rows = conn.execute("SELECT type, status, priority FROM wa_outbox ORDER BY id").fetchall()
+    type_priority = dict(conn.execute("SELECT type, priority FROM wa_message_type").fetchall())
+    assert [(t, s) for t, s, _ in rows] == [
+        ("text", "pending"), ("weekly_report", "pending"),
+        ("task_delivery_recap", "superseded"), ("task_delivery_recap", "pending")]
+    assert all(p == type_priority[t] for t, _, p in rows)  # never one the writer chose
 
 
 def test_the_session_store_is_the_gateway_roles_only(logins: dict[str, str],

@@ -7,10 +7,19 @@
 CREATE TABLE wa_message_type (
     type        text PRIMARY KEY CONSTRAINT wa_message_type_name_valid
                 CHECK (type ~ '^[a-z][a-z0-9_]{0,63}$'),
-    description text NOT NULL
+    description text NOT NULL,
+    priority    smallint NOT NULL DEFAULT 10 CONSTRAINT wa_message_type_priority_valid
+                CHECK (priority BETWEEN -100 AND 100),
+    collapsible boolean NOT NULL DEFAULT true
 );
 COMMENT ON TABLE wa_message_type IS
     'The purposes a wa_outbox row may have. Add one with INSERT INTO wa_message_type.';
+COMMENT ON COLUMN wa_message_type.priority IS
+    'The priority of a row of this type inserted without one (higher first; levels in '
+    '97_delivery_capacity.sql and docs/concepts/delivery.md).';
+COMMENT ON COLUMN wa_message_type.collapsible IS
+    'false: a row of this type may not carry a collapse_key (a complaint answer is never '
+    'superseded).';
 INSERT INTO wa_message_type (type, description) VALUES
     ('daily_report',        'Daily attendance recap (producer job daily_report)'),
     ('weekly_report',       'Weekly recap with .xlsx (producer job weekly_report)'),
@@ -112,11 +121,12 @@ CREATE TABLE wa_outbox (
                      -- an unknown type fails this FK: 'Key (type)=(x) is not present in table
                      -- "wa_message_type"' (add a type with INSERT INTO wa_message_type)
     status           text NOT NULL DEFAULT 'pending' CONSTRAINT wa_outbox_status_valid
-                     CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),
+                     CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled',
+                                       'superseded', 'expired')),
     created_at       timestamptz NOT NULL DEFAULT now(),
     sent_at          timestamptz,
     session_name     text NOT NULL DEFAULT wa_default_session(),
-    priority         smallint NOT NULL DEFAULT 0,
+    priority         smallint NOT NULL,  -- NULL at INSERT: the type's (wa_message_type.priority)
     available_at     timestamptz NOT NULL DEFAULT now(),
     attempts         integer NOT NULL DEFAULT 0,
     max_attempts     integer NOT NULL DEFAULT 5 CONSTRAINT wa_outbox_max_attempts_valid
@@ -137,6 +147,9 @@ CREATE TABLE wa_outbox (
     attachment_mime  text,
     is_open          boolean GENERATED ALWAYS AS (status IN ('pending', 'sending')) STORED,
     attachment_bytes integer,
+    collapse_key     text,
+    superseded_by    bigint,
+    expires_at       timestamptz,
     CONSTRAINT wa_outbox_attachment_complete
         CHECK (attachment IS NULL OR attachment_name IS NOT NULL),
     CONSTRAINT wa_outbox_attachment_kept
@@ -153,6 +166,12 @@ COMMENT ON COLUMN wa_outbox.recipient IS
 COMMENT ON COLUMN wa_outbox.priority IS 'Higher first, across recipients; order per recipient is id order.';
 COMMENT ON COLUMN wa_outbox.available_at IS 'Not sent before this time (scheduled send or retry backoff).';
 COMMENT ON COLUMN wa_outbox.dedupe_key IS 'Optional; a second row with the same key is refused.';
+COMMENT ON COLUMN wa_outbox.collapse_key IS
+    'Optional: a newer row with the same collapse_key, recipient and session supersedes this one '
+    'while it is pending (status superseded, superseded_by = the newer row).';
+COMMENT ON COLUMN wa_outbox.superseded_by IS 'The newer row that superseded this one.';
+COMMENT ON COLUMN wa_outbox.expires_at IS
+    'Optional deadline: a row not handed to WhatsApp by then becomes expired, never sent late.';
 COMMENT ON COLUMN wa_outbox.attachment_bytes IS
     'The attachment''s size (set on INSERT); kept when its bytes are dropped after the send.';
 
@@ -183,6 +202,10 @@ CREATE FUNCTION wa_outbox_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     r text := NEW.recipient;
+    type_priority smallint;
+    type_collapsible boolean;
+    routed text;
+    route_problem text;
 BEGIN
     -- The two spellings nearly every writer uses, 08xx digits and the canonical JID, are
     -- decided here: calling wa_jid is most of this trigger's cost. wa_jid gives the same answer
@@ -256,6 +279,44 @@ BEGIN
     -- locale's wide-character path.
     NEW.session_name := coalesce(nullif(lower(btrim(NEW.session_name) COLLATE "C"), ''),
                                  wa_default_session());
+    -- The type's priority when the writer gave none; a collapse key only where the type allows
+    -- it (a complaint answer is never superseded). One look-up, and only when needed.
+    NEW.collapse_key := nullif(btrim(NEW.collapse_key), '');
+    IF NEW.priority IS NULL OR NEW.collapse_key IS NOT NULL THEN
+        SELECT t.priority, t.collapsible INTO type_priority, type_collapsible
+          FROM wa_message_type AS t WHERE t.type = NEW.type;
+        NEW.priority := coalesce(NEW.priority, type_priority, 0);
+        IF NEW.collapse_key IS NOT NULL AND type_collapsible IS FALSE THEN
+            RAISE EXCEPTION 'wa_outbox rejected: a % message is never superseded: collapse_key '
+                            'must be NULL', NEW.type
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
+                      TABLE = 'wa_outbox';
+        END IF;
+    END IF;
+    IF NEW.expires_at IS NOT NULL AND (NEW.expires_at <= now()
+                                       OR NEW.expires_at <= NEW.available_at) THEN
+        RAISE EXCEPTION 'wa_outbox rejected: expires_at % WIB is not in the future (and after '
+                        'available_at): the message could never be sent',
+                        to_char(NEW.expires_at AT TIME ZONE 'Asia/Jakarta',
+                                'DD-MM-YYYY HH24.MI')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
+                  TABLE = 'wa_outbox',
+                  HINT = 'leave expires_at NULL for a message that may be sent at any time';
+    END IF;
+    -- A session in a pool: the row goes to the pool member that serves its recipient
+    -- (97_delivery_capacity.sql). A session without a pool: nothing changes.
+    IF EXISTS (SELECT 1 FROM wa_session AS s
+                WHERE s.name = NEW.session_name AND s.pool IS NOT NULL) THEN
+        SELECT r.session_name, r.problem INTO routed, route_problem
+          FROM wa_pool_route(NEW.session_name, NEW.recipient) AS r;
+        IF route_problem IS NOT NULL THEN
+            NEW.status := 'failed';
+            NEW.finished_at := now();
+            NEW.last_error := route_problem;
+        ELSE
+            NEW.session_name := routed;
+        END IF;
+    END IF;
     RETURN NEW;
 END
 $$;

@@ -2,20 +2,21 @@
 
 -- name: enqueue_many
 -- One statement for the whole batch (one NOTIFY); a duplicate dedupe_key is skipped and
--- reported by its absence from RETURNING.
+-- reported by its absence from RETURNING. A NULL priority takes the type's (INSERT trigger).
 INSERT INTO wa_outbox AS o
     (recipient, content, type, dedupe_key, priority, available_at, session_name,
-     max_attempts, attachment, attachment_name, attachment_mime)
+     max_attempts, attachment, attachment_name, attachment_mime, collapse_key, expires_at)
 SELECT t.recipient, t.content, t.type, t.dedupe_key, t.priority,
        coalesce(t.available_at, now()), t.session_name, coalesce(t.max_attempts, 5),
-       t.attachment, t.attachment_name, t.attachment_mime
+       t.attachment, t.attachment_name, t.attachment_mime, t.collapse_key, t.expires_at
   FROM unnest(%(recipient)s::text[], %(content)s::text[], %(type)s::text[],
               %(dedupe_key)s::text[], %(priority)s::smallint[], %(available_at)s::timestamptz[],
               %(session_name)s::text[], %(max_attempts)s::int[], %(attachment)s::bytea[],
-              %(attachment_name)s::text[], %(attachment_mime)s::text[])
+              %(attachment_name)s::text[], %(attachment_mime)s::text[],
+              %(collapse_key)s::text[], %(expires_at)s::timestamptz[])
        WITH ORDINALITY AS t(recipient, content, type, dedupe_key, priority, available_at,
                             session_name, max_attempts, attachment, attachment_name,
-                            attachment_mime, ord)
+                            attachment_mime, collapse_key, expires_at, ord)
  ORDER BY t.ord
 ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING
 RETURNING o.id, o.dedupe_key, o.recipient
@@ -59,6 +60,7 @@ WITH candidate AS (
        AND o.session_name = %(session)s::text
        AND o.status = 'pending'
        AND o.available_at <= now()
+       AND (o.expires_at IS NULL OR o.expires_at > now())
        AND {recipient_fifo}
        {recipient_gap}
      ORDER BY o.priority DESC, o.id
@@ -208,6 +210,19 @@ RETURNING w.id, w.status, w.attempts, w.last_error
 )
 SELECT id, status FROM rescued
 
+-- name: expire_due
+-- Rows not handed to WhatsApp by their deadline (expires_at) become 'expired' instead of being
+-- sent late; a row 'sending' is never touched (the claim hands out no row past its deadline).
+-- The gateway runs it once a second for its session; NULL session: every session.
+UPDATE wa_outbox AS o
+   SET status = 'expired', finished_at = now(), lease_expires_at = NULL,
+       last_error = 'expired: not sent by '
+                    || to_char(o.expires_at AT TIME ZONE 'Asia/Jakarta', 'DD-MM-YYYY HH24.MI')
+                    || ' WIB'
+ WHERE o.is_open AND o.status = 'pending' AND o.expires_at <= now()
+   AND (%(session)s::text IS NULL OR o.session_name = %(session)s::text)
+RETURNING o.id
+
 -- name: cancel
 UPDATE wa_outbox
    SET status = 'cancelled', finished_at = now(), lease_expires_at = NULL
@@ -225,9 +240,9 @@ RETURNING id
 SELECT pg_notify('wa_outbox', '')
 
 -- name: purge_finished
--- The rows purge may consider: finished (sent, failed, cancelled) longer ago than the age.
+-- The rows purge may consider: finished (sent, failed, cancelled, superseded, expired) longer ago than the age.
 -- One fragment, written into purge and purge_preview ({finished}) by outbox/engine.py.
-o.status IN ('sent', 'failed', 'cancelled')
+o.status IN ('sent', 'failed', 'cancelled', 'superseded', 'expired')
 AND o.finished_at < now() - %(older_than)s::interval
 
 -- name: purge_linked
