@@ -360,8 +360,8 @@ def run(args: argparse.Namespace, env: dict[str, str] | None = None,
         if args.command == "capacity":
             from outbox import capacity
 
-            report = capacity.capacity(conn)
-            print("\n".join(capacity.text(report)))
+            projection = capacity.capacity(conn)
+            print("\n".join(capacity.text(projection)))
             return ExitCode.OK
         if args.command == "list":
             return _list(conn, args)
