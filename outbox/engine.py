@@ -52,6 +52,8 @@ class Status(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    SUPERSEDED = "superseded"  # a newer row with the same collapse_key replaced it
+    EXPIRED = "expired"  # not handed to WhatsApp by its expires_at
 
 
 class ExpiredLeasePolicy(StrEnum):
