@@ -31,7 +31,7 @@ def insert(conn: Conn, recipient: str, content: str, type_: str = "text", **colu
     return int(row[0])
 
 
-def status(conn: Conn, msg_id: int) -> tuple[Any, ...]:
+def status(conn: Conn, msg_id: int | None) -> tuple[Any, ...]:
     row = conn.execute("SELECT status, superseded_by, last_error, session_name FROM wa_outbox "
                        "WHERE id = %s", (msg_id,)).fetchone()
     assert row is not None
