@@ -103,7 +103,16 @@ def test_the_daily_summary(db_url: str, conn: Conn) -> None:
             ('081234567894', 'e', 'task_delivery_recap', 'cancelled', %(d)s + interval '8 hours',
              NULL, %(d)s + interval '8 hours', %(d)s + interval '8 hours', NULL),
             ('081234567895', 'f', 'daily_report', 'sent', %(d)s - interval '1 hour',
-             %(d)s, %(d)s, %(d)s, NULL);
+             %(d)s, %(d)s, %(d)s, NULL),
+            ('081234567896', 'g', 'daily_report', 'expired', %(d)s + interval '7 hours', NULL,
+             %(d)s + interval '7 hours', %(d)s + interval '24 hours',
+             'expired: not sent by 23-11-2026 00.00 WIB'),
+            ('081234567897', 'h', 'task_delivery_recap', 'superseded',
+             %(d)s + interval '9 hours', NULL, %(d)s + interval '9 hours',
+             %(d)s + interval '10 hours', 'superseded by #1'),
+            ('081234567898', 'i', 'task_delivery_recap', 'superseded',
+             %(d)s + interval '10 hours', NULL, %(d)s + interval '10 hours',
+             %(d)s + interval '11 hours', 'superseded by #2');
         DELETE FROM wa_session;
         INSERT INTO wa_session (name, is_default, state, state_changed_at)
         VALUES ('default', true, 'connected', %(d)s + interval '6 hours 2 minutes');
@@ -123,14 +132,22 @@ def test_the_daily_summary(db_url: str, conn: Conn) -> None:
         "- task_delivery_recap: 1 gagal, 1 terlewat\n"
         "\n"
         "*Pesan hari ini per jenis* (terkirim / gagal (lease kedaluwarsa) / dibatalkan / "
-        "belum terkirim):\n"
-        "- daily_report: 1 / 2 (1) / 0 / 0\n"
-        "- task_delivery_recap: 0 / 0 (0) / 1 / 1\n"
+        "digantikan / lewat tenggat / belum terkirim):\n"
+        "- daily_report: 1 / 2 (1) / 0 / 0 / 1 / 0\n"
+        "- task_delivery_recap: 0 / 0 (0) / 1 / 2 / 0 / 1\n"
+        "Digantikan versi yang lebih baru: 2 pesan; lewat tenggat (tidak dikirim): 1 pesan\n"
         "\n"
         "*Sesi WhatsApp:*\n"
         "- default: connected (sejak 06.02 WIB)\n"
         "\n"
         "*Tertahan:*\n"
         "- 1 pesan menunggu lebih dari 1 jam (tertua 08.12 WIB)")
+    # it stays worth sending until the end of the next Jakarta day (00.00 WIB); this slot is
+    # days in the past of the database's clock, so the deadline counts from the run itself
+    lead = conn.execute(
+        "SELECT expires_at - now(), to_char(expires_at AT TIME ZONE 'Asia/Jakarta', 'HH24:MI')"
+        "  FROM wa_outbox WHERE type = 'admin_daily_summary'").fetchone()
+    assert lead is not None and lead[1] == "00:00"
+    assert timedelta(hours=24) < lead[0] <= timedelta(hours=48)
     # once a day
     assert run(db_url, admin_digest.SUMMARY_JOB, at(22), admins=(ADMINS[0],)).status == "taken"

@@ -94,7 +94,14 @@ def test_daily_report(db_url: str, conn: psycopg.Connection[Any],
     assert any("ADMIN_WHATSAPP" in m and "x1" in m for m in messages)
     assert "daily_report: client DITBINMAS has no usable recipient for audience super " \
         "(client_super)" in messages
-    assert outcome.result is not None and outcome.result.skipped == 3  # ig, tiktok, document
+    # the invalid super admin's messages: the IG text, and the workbook carrying the TikTok
+    # text as its caption (3 users: far under the caption limit), so 2 refused, not 3
+    period = reports.Period(DAY.date(), DAY.date())
+    batu_caption = reports.caption(reports.DAILY_KIND, "POLRES BATU", period)
+    batu_tiktok = next(r["content"] for r in rows if r["dedupe_key"]
+                       == f"daily_report:2026-11-22:daily:BATU:tiktok:{GROUP_BATU}")
+    assert reports.merged_caption(batu_tiktok, batu_caption) is not None
+    assert outcome.result is not None and outcome.result.skipped == 2  # ig, document
     # the dedupe keys guard a second run of the same period
     conn.execute("DELETE FROM producer_run")
     again = run(db_url, reports.DAILY, slot, admin_whatsapp=("0813-1111-2222",))
@@ -109,16 +116,24 @@ def test_daily_report(db_url: str, conn: psycopg.Connection[Any],
     assert mine[-1]["attachment"] is not None
     doc = docs[0]
     assert doc["attachment_mime"].endswith("spreadsheetml.sheet")
-    assert "Rekap Harian" in doc["content"] and "DIREKTORAT BINMAS" in doc["content"]
+    # the group's last text (no TikTok post: one line) is the workbook's caption, before the
+    # workbook's own caption line; it is not sent on its own
+    dit_caption = reports.caption(reports.DAILY_KIND, "DIREKTORAT BINMAS", period)
+    assert doc["content"] == (
+        "Tidak ada konten pada akun Official TikTok *DIREKTORAT BINMAS* pada Minggu, "
+        f"22 November 2026.\n\n{dit_caption}")
+    assert [r["dedupe_key"] for r in mine] == [
+        f"daily_report:2026-11-22:daily:DITBINMAS:dir_ig:{GROUP_DIT}",
+        f"daily_report:2026-11-22:xlsx:DITBINMAS:{GROUP_DIT}"]
     # BATU's workbook, as a routed super admin of BATU would get it
     conn.execute("UPDATE clients SET client_super = '0813-1111-2222' WHERE client_id = 'BATU'")
     conn.execute("DELETE FROM producer_run")
     third = run(db_url, reports.DAILY, slot)
-    assert third.result is not None and third.result.enqueued == 3  # ig, tiktok, document
+    assert third.result is not None and third.result.enqueued == 2  # ig, tiktok + document
     doc = outbox(conn, "daily_report")[-1]
     assert (doc["recipient"], doc["attachment_name"]) == (
         ADMIN, "Rekap_Harian_BATU_22_November_2026.xlsx")
-    assert "Rekap Harian" in doc["content"] and "POLRES BATU" in doc["content"]
+    assert doc["content"] == f"{batu_tiktok}\n\n{batu_caption}"
     book = load_workbook(io.BytesIO(bytes(doc["attachment"])))
     sheet = book["IG POLRES BATU"]
     assert sheet["E3"].value == "Minggu, 22/11/2026"
@@ -134,14 +149,20 @@ def test_weekly_report_attaches_the_week(db_url: str, conn: psycopg.Connection[A
     assert outcome.status == "done", outcome.error
     rows = outbox(conn, "weekly_report")
     assert all(r["dedupe_key"].startswith("weekly_report:2026-11-16:") for r in rows)
-    # the group gets the text, the super admin the text and the workbook (default routing)
-    assert [r["attachment"] is None for r in rows if r["recipient"] == GROUP_BATU] == [True]
+    # the group gets the text, the super admin the text and the workbook (default routing):
+    # the weekly text of 3 users fits in a caption, so one document carries both
+    group = [r for r in rows if r["recipient"] == GROUP_BATU]
+    assert [r["attachment"] is None for r in group] == [True]
+    label = reports.caption(reports.WEEKLY_KIND, "POLRES BATU",
+                            reports.previous_week(slot.date()))
+    assert reports.merged_caption(group[0]["content"], label) is not None
     batu_group = [r for r in rows if r["recipient"] == ADMIN]
-    assert [r["attachment"] is None for r in batu_group] == [True, False]
-    assert batu_group[1]["attachment_name"] == (
+    assert [r["attachment"] is None for r in batu_group] == [False]
+    assert batu_group[0]["attachment_name"] == (
         "Rekap_Mingguan_BATU_16_November_2026_sd_22_November_2026.xlsx")
-    assert "Senin, 16 November 2026 s.d. Minggu, 22 November 2026" in batu_group[1]["content"]
-    sheet = load_workbook(io.BytesIO(bytes(batu_group[1]["attachment"])))["IG POLRES BATU"]
+    assert batu_group[0]["content"] == f"{group[0]['content']}\n\n{label}"
+    assert "Senin, 16 November 2026 s.d. Minggu, 22 November 2026" in batu_group[0]["content"]
+    sheet = load_workbook(io.BytesIO(bytes(batu_group[0]["attachment"])))["IG POLRES BATU"]
     assert sheet["A2"].value == "Rekap Likes Instagram Periode 16/11/2026 - 22/11/2026"
     assert sheet.cell(3, 5 + 3 * 2).value == "Rabu, 18/11/2026"
     andi = [sheet.cell(5, c).value for c in range(5, 5 + 21)]

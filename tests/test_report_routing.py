@@ -42,13 +42,18 @@ def seed(conn: psycopg.Connection[Any]) -> None:
 
 
 def received(conn: psycopg.Connection[Any], job: str) -> dict[tuple[str, str], set[str]]:
-    """(client, recipient) -> {'text', 'xlsx'} of what the job enqueued."""
+    """(client, recipient) -> {'text', 'xlsx'} of what the job enqueued. A workbook whose
+    caption carries the client's last text (the text, a blank line, then the workbook's own
+    ``📎 Rekap ...`` line: reports.merged_caption) counts as the text and the workbook."""
     got: dict[tuple[str, str], set[str]] = {}
-    for key, recipient, attachment in conn.execute(
-            "SELECT dedupe_key, recipient, attachment IS NOT NULL FROM wa_outbox "
+    for key, recipient, attachment, content in conn.execute(
+            "SELECT dedupe_key, recipient, attachment IS NOT NULL, content FROM wa_outbox "
             "WHERE type = %s", (job,)).fetchall():
         client = key.split(":")[3]  # <type>:<period>:<daily|weekly|monthly|xlsx>:<CLIENT>...
-        got.setdefault((client, recipient), set()).add("xlsx" if attachment else "text")
+        mine = got.setdefault((client, recipient), set())
+        mine.add("xlsx" if attachment else "text")
+        if attachment and not content.startswith("📎 Rekap"):
+            mine.add("text")
     return got
 
 
@@ -92,10 +97,15 @@ def test_an_edited_row_changes_the_next_run_and_nobody_gets_a_report_twice(
                    ("DIR", SHARED): {"text", "xlsx"}, ("DIR", ADMIN): {"text"},
                    ("DIR", "120363000000000031@g.us"): {"text"}}
     # DIR sends two texts (IG, TikTok) and one workbook: SHARED (operator and twice super)
-    # gets each once
-    shared = conn.execute("SELECT count(*) FROM wa_outbox WHERE recipient = %s",
-                          (SHARED,)).fetchone()
-    assert shared == (3,)
+    # gets each once, the TikTok text (no post: one line) as the workbook's caption: 2 sends
+    shared = conn.execute("SELECT content, attachment IS NOT NULL FROM wa_outbox "
+                          "WHERE recipient = %s ORDER BY id", (SHARED,)).fetchall()
+    assert [(c.split(" ")[0:5], a) for c, a in shared] == [
+        (["Tidak", "ada", "konten", "pada", "akun"], False),
+        (["Tidak", "ada", "konten", "pada", "akun"], True)]
+    assert "Official Instagram" in shared[0][0] and "Official TikTok" in shared[1][0]
+    assert shared[1][0].endswith("📎 Rekap Harian Engagement *DIREKTORAT DIR*\n"
+                                 "Minggu, 22 November 2026")
     # ORG's routed super admins have no value: logged once, the others still get theirs
     warnings = [r.getMessage() for r in caplog.records
                 if "no usable recipient" in r.getMessage()]

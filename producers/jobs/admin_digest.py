@@ -7,9 +7,12 @@
   gives one message an hour, not sixty. The count in it is the count when it was sent.
 - ``admin_daily_summary`` (``0 22 * * *``, ``ADMIN_DAILY_SUMMARY_CRON``: the configurable time):
   the day so far: producer runs per job and status, messages created that day per type (sent,
-  failed and how many of those because a lease expired, cancelled, still open), the WhatsApp
-  sessions' states, and anything stuck (due for more than an hour, or sending for more than
-  10 minutes). Dedupe key ``admin_daily_summary:<day>:<admin>``.
+  failed and how many of those because a lease expired, cancelled, superseded by a newer
+  message with the same collapse key, expired unsent at their deadline, still open) with the
+  day's superseded and expired totals, the WhatsApp sessions' states, and anything stuck (due
+  for more than an hour, or sending for more than 10 minutes). Dedupe key
+  ``admin_daily_summary:<day>:<admin>``; it expires at the end of the next Jakarta day
+  (:mod:`producers.deadlines`), an alert never.
 
 Without a usable ``ADMIN_WHATSAPP`` both send nothing (and say so in the run's detail).
 """
@@ -21,7 +24,7 @@ from typing import Any
 
 from outbox.engine import NewMessage
 from outbox.sql import QueryFile
-from producers import indonesian
+from producers import deadlines, indonesian
 from producers.job import JobContext, JobResult, JobSpec
 from producers.recipients import canonical, enqueue_logged
 from producers.schedule import JAKARTA, jakarta
@@ -80,13 +83,17 @@ def summary_text(conn: Any, start: datetime, upto: datetime) -> str:
     if not runs:
         lines.append("- tidak ada")
     lines += ["", "*Pesan hari ini per jenis* (terkirim / gagal (lease kedaluwarsa) / "
-              "dibatalkan / belum terkirim):"]
+              "dibatalkan / digantikan / lewat tenggat / belum terkirim):"]
     messages = conn.execute(_q("messages"), {"start": start, "upto": upto}).fetchall()
-    for type_, sent, failed, expired, cancelled, open_ in messages:
-        lines.append(f"- {type_}: {n(sent)} / {n(failed)} ({n(expired)}) / {n(cancelled)} / "
-                     f"{n(open_)}")
+    for type_, sent, failed, lease, cancelled, superseded, expired, open_ in messages:
+        lines.append(f"- {type_}: {n(sent)} / {n(failed)} ({n(lease)}) / {n(cancelled)} / "
+                     f"{n(superseded)} / {n(expired)} / {n(open_)}")
     if not messages:
         lines.append("- tidak ada")
+    superseded_total = sum(row[5] for row in messages)
+    expired_total = sum(row[6] for row in messages)
+    lines.append(f"Digantikan versi yang lebih baru: {n(superseded_total)} pesan; lewat "
+                 f"tenggat (tidak dikirim): {n(expired_total)} pesan")
     lines += ["", "*Sesi WhatsApp:*"]
     sessions = conn.execute(_q("sessions")).fetchall()
     for name, state, changed, paused in sessions:
@@ -119,8 +126,10 @@ def run_summary(ctx: JobContext) -> JobResult:
     upto = jakarta(ctx.slot)
     start = upto.replace(hour=0, minute=0, second=0, microsecond=0)
     text = summary_text(conn, start, upto)
+    expires = deadlines.for_run(conn, SUMMARY, upto, ctx.now)
     messages = [NewMessage(recipient=admin, content=text, type=SUMMARY,
-                           dedupe_key=f"{SUMMARY}:{start.date().isoformat()}:{admin}")
+                           dedupe_key=f"{SUMMARY}:{start.date().isoformat()}:{admin}",
+                           expires_at=expires)
                 for admin in admins]
     return enqueue_logged(conn, SUMMARY, messages).job_result(
         f"summary of {start.date().isoformat()}")

@@ -19,6 +19,10 @@ line ends into parts, keys ``#2``, ``#3``...). Dedupe keys:
 ``<job>:<day>T<HHMM>:<client_id>:<recipient>`` (``link_report``), ``<job>:<day>:...``
 (daily), ``<job>:<YYYY-MM>:xlsx:<client_id>:<recipient>`` (monthly). ``link_report`` rows
 pointing at a post that no longer exists are counted and logged once per run.
+
+The ``link_report`` recap ("today so far") carries the collapse key
+``link_report:<day>:<client_id>`` (a part ``#2/3``...): the 18.05 recap replaces the 15.05 one
+of the same client still pending for that recipient. Deadlines: :mod:`producers.deadlines`.
 """
 
 from __future__ import annotations
@@ -32,11 +36,11 @@ from psycopg.rows import dict_row
 
 from outbox.engine import Attachment, NewMessage
 from outbox.sql import QueryFile
-from producers import indonesian
+from producers import deadlines, indonesian
 from producers.indonesian import greeting
 from producers.job import JobContext, JobResult, JobSpec
 from producers.jobs import link_workbook
-from producers.jobs.reports import routes, text_parts
+from producers.jobs.reports import part_suffix, routes, text_parts
 from producers.recipients import canonical, enqueue_logged
 from producers.schedule import jakarta
 
@@ -155,15 +159,19 @@ def run_recap(ctx: JobContext, kind: LinkKind) -> JobResult:
     admins = canonical(conn, ctx.admin_whatsapp) if ctx.admin_whatsapp else []
     routed = routes(conn, kind.name, sorted(recaps), admins, f"{slot:%H:%M}") if recaps else {}
     period = f"{day.isoformat()}T{slot:%H%M}" if kind.upto_slot else day.isoformat()
+    expires = deadlines.for_run(conn, kind.name, slot, ctx.now)
     messages: list[NewMessage] = []
     for client_id, recap in sorted(recaps.items()):
         parts = text_parts(recap_text(kind, recap, slot))
         for recipient in routed[client_id].recipients:
             for n, part in enumerate(parts, 1):
                 suffix = f"#{n}" if n > 1 else ""
+                collapse = (f"{kind.name}:{day.isoformat()}:{client_id}"
+                            f"{part_suffix(n, len(parts))}" if kind.upto_slot else None)
                 messages.append(NewMessage(
                     recipient=recipient, content=part, type=kind.name,
-                    dedupe_key=f"{kind.name}:{period}:{client_id}:{recipient}{suffix}"))
+                    dedupe_key=f"{kind.name}:{period}:{client_id}:{recipient}{suffix}",
+                    collapse_key=collapse, expires_at=expires))
     return enqueue_logged(conn, kind.name, messages).job_result(
         f"{day.isoformat()}: {len(recaps)} clients with posts, "
         f"{sum(len(r.recipients) for r in routed.values())} routed recipients, "
@@ -195,6 +203,7 @@ def run_monthly(ctx: JobContext) -> JobResult:
         for row in cur:
             if str(row["client_id"]) in wanted:
                 rows.setdefault(str(row["client_id"]), []).append(row)
+    expires = deadlines.for_run(conn, MONTHLY_NAME, slot, ctx.now)
     messages: list[NewMessage] = []
     for client_id in sorted(rows):
         attachment = Attachment(link_workbook.build(rows[client_id]),
@@ -207,7 +216,7 @@ def run_monthly(ctx: JobContext) -> JobResult:
             if route.attach[recipient]:
                 messages.append(NewMessage(
                     recipient=recipient, content=caption, type=MONTHLY_NAME,
-                    attachment=attachment,
+                    attachment=attachment, expires_at=expires,
                     dedupe_key=f"{MONTHLY_NAME}:{start:%Y-%m}:xlsx:{client_id}:{recipient}"))
     return enqueue_logged(conn, MONTHLY_NAME, messages).job_result(
         f"{start:%Y-%m}: {len(wanted)} clients routed, {len(rows)} with links, "

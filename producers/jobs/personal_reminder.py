@@ -15,6 +15,11 @@ last stage enqueued, as the old reminder state table), written in the slot's tra
 An opted-in person without a usable personal number (empty, invalid, or a group id) is left out;
 how many is logged once per run. Dedupe key
 ``personal_reminder:<day>:<chat>:<client_id>:<stage>``.
+
+Each message carries the collapse key ``personal_reminder:<day>:<client_id>`` (the chat is the
+recipient): a follow-up replaces the first reminder still pending, a thank-you replaces a
+reminder still pending (nobody is reminded of what he has done). It expires at the end of the
+Jakarta day (:mod:`producers.deadlines`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage
 from outbox.sql import QueryFile
+from producers import deadlines
 from producers.indonesian import greeting
 from producers.job import JobContext, JobResult, JobSpec
 from producers.recipients import enqueue_logged
@@ -113,6 +119,7 @@ def run_reminders(ctx: JobContext) -> JobResult:
     slot = jakarta(ctx.slot)
     day = slot.date()
     people = read_people(conn, day, slot)
+    expires = deadlines.for_run(conn, NAME, slot, ctx.now)
     state = {(str(r[0]), str(r[1])): (r[2], bool(r[3]))
              for r in conn.execute(_q("state"), {"day": day}).fetchall()}
     unusable: list[str] = []
@@ -141,7 +148,8 @@ def run_reminders(ctx: JobContext) -> JobResult:
             stage, text = next_stage, reminder_text(p, next_stage, slot)
         messages.append(NewMessage(
             recipient=chat, content=text, type=NAME,
-            dedupe_key=f"{NAME}:{day.isoformat()}:{chat}:{p.client_id}:{stage}"))
+            dedupe_key=f"{NAME}:{day.isoformat()}:{chat}:{p.client_id}:{stage}",
+            collapse_key=f"{NAME}:{day.isoformat()}:{p.client_id}", expires_at=expires))
         updates.append((p, chat, stage, stage == "completed"))
     if unusable:
         log.warning("%s: %d opted-in personnel without a usable WhatsApp number left out "

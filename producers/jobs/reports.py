@@ -17,9 +17,18 @@ becomes one text message per routed recipient with
 accepts is cut at line ends into parts (``<message_key>#1``, ``#2``, ...). After a client's
 texts, each recipient routed with ``attachment`` gets the client's ``.xlsx`` recap (built from
 ``report_user_day``, see :mod:`producers.xlsx`) as a document message whose content is a short
-caption (key ``<type>:<period start>:xlsx:<client_id>:<recipient>``). Recipients the outbox
-refuses are logged (masked) and skipped; a routed audience with no usable value is logged once
-per client.
+caption (key ``<type>:<period start>:xlsx:<client_id>:<recipient>``). When the client's last
+text fits in a caption with that short caption after it (:data:`MAX_CAPTION`), it travels as
+the document's caption instead of as a message of its own: one send instead of two
+(:func:`merged_caption`). Recipients the outbox refuses are logged (masked) and skipped; a
+routed audience with no usable value is logged once per client.
+
+Delivery (docs/concepts/delivery-deadlines.md): every row gets the ``expires_at`` of
+:mod:`producers.deadlines` for its type; the same-day recaps also carry a ``collapse_key``
+(``same_day_recap:<Jakarta day>:<message_key>``, ``...:xlsx:<client_id>`` for the workbook), so
+a later slot's recap of the same client (also one of another same-day kind, e.g. the Ditbinmas
+group's 18.10 recap after its 15.20 one) replaces the older one still pending for that
+recipient. The 07:00 recaps carry none: one period, one report.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ from psycopg.rows import dict_row
 
 from outbox.engine import Attachment, NewMessage
 from outbox.sql import QueryFile
-from producers import indonesian, xlsx
+from producers import deadlines, indonesian, xlsx
 from producers.job import JobContext, JobResult, JobSpec
 from producers.recipients import canonical, enqueue_logged
 from producers.schedule import jakarta
@@ -161,6 +170,36 @@ def workbooks(conn: Any, clients: dict[str, str], period: Period) -> dict[str, b
 
 MAX_TEXT = 60000  # WhatsApp accepts at most 65536 characters (wa_outbox refuses longer)
 
+#: The longest caption a document is sent with, counted in UTF-16 code units
+#: (:func:`caption_length`). Neither neonize (``build_document_message`` passes the caption
+#: through) nor whatsmeow (``DocumentMessage.caption`` is a plain protobuf string) checks a
+#: length, and WhatsApp publishes no limit for the multi-device protocol; the one published
+#: limit for a media caption is the WhatsApp Business Platform's 1,024 characters (Cloud API,
+#: image and document messages), the conservative choice: a longer text is sent as a message
+#: of its own before the document, as before. See docs/concepts/delivery-deadlines.md.
+MAX_CAPTION = 1024
+
+
+def caption_length(text: str) -> int:
+    """``text``'s length as WhatsApp's clients count it: UTF-16 code units (an emoji outside
+    the Basic Multilingual Plane, such as 📎, counts 2); never less than ``len(text)``."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def merged_caption(text: str, file_caption: str, limit: int = MAX_CAPTION) -> str | None:
+    """The caption of a document carrying ``text``: the text, a blank line, the document's
+    own caption; ``None`` when that is longer than ``limit`` (then the text goes first, as a
+    message of its own, and the document keeps its short caption)."""
+    combined = f"{text}\n\n{file_caption}"
+    return combined if caption_length(combined) <= limit else None
+
+
+def part_suffix(n: int, total: int) -> str:
+    """The collapse-key suffix of part ``n`` of ``total``: none for a single text; ``#2/3``
+    otherwise, so a part supersedes the same part of an equally split newer text only (a
+    newer text split differently supersedes nothing: both arrive whole, never a mix)."""
+    return "" if total == 1 else f"#{n}/{total}"
+
 
 def text_parts(summary: str, limit: int = MAX_TEXT) -> list[str]:
     """``summary`` as is when it fits, else cut at line ends into parts of at most ``limit``
@@ -255,37 +294,52 @@ def run_report(ctx: JobContext, kind: ReportKind, *, attach: bool = True) -> Job
         if not any(k == message_key for k, _ in mine):
             mine.append((message_key, str(row["summary"])))
     routed = routes(conn, kind.name, list(names), admins, at)
+    expires = deadlines.for_run(conn, kind.name, slot, ctx.now)
+    day = slot.date().isoformat()
+
+    def collapse(what: str) -> str | None:
+        return f"same_day_recap:{day}:{what}" if kind.upto else None
+
+    wanted = {cid: names[cid] for cid, route in routed.items() if any(route.attach.values())}
+    files = workbooks(conn, wanted, period) if attach and wanted else {}
     messages: list[NewMessage] = []
+    documents = merged = 0
     for client_id, mine in texts.items():
-        for message_key, summary in mine:
-            parts = text_parts(summary)
-            for recipient in routed[client_id].recipients:
+        split = [(message_key, text_parts(summary)) for message_key, summary in mine]
+        route = routed[client_id]
+        attachment = None
+        if client_id in files:
+            attachment = Attachment(files[client_id], xlsx.file_name(
+                kind.kind, client_id, period.start, period.end), xlsx.XLSX_MIME)
+        file_caption = caption(kind, names[client_id], period)
+        for recipient in route.recipients:
+            with_file = attachment is not None and route.attach[recipient]
+            carried: str | None = None  # the last text, when it travels as the caption
+            for index, (message_key, parts) in enumerate(split):
+                if with_file and index == len(split) - 1 and len(parts) == 1:
+                    carried = merged_caption(parts[0], file_caption)
+                    if carried is not None:
+                        merged += 1
+                        continue
                 for n, part in enumerate(parts, 1):
                     suffix = f"#{n}" if len(parts) > 1 else ""
                     messages.append(NewMessage(
                         recipient=recipient, content=part, type=kind.name,
-                        dedupe_key=f"{kind.name}:{key}:{message_key}{suffix}:{recipient}"))
-    documents = 0
-    wanted = {cid: names[cid] for cid, route in routed.items() if any(route.attach.values())}
-    if attach and wanted:
-        files = workbooks(conn, wanted, period)
-        for client_id, name in wanted.items():
-            attachment = Attachment(files[client_id], xlsx.file_name(
-                kind.kind, client_id, period.start, period.end), xlsx.XLSX_MIME)
-            text = caption(kind, name, period)
-            route = routed[client_id]
-            for recipient in route.recipients:
-                if route.attach[recipient]:
-                    documents += 1
-                    messages.append(NewMessage(
-                        recipient=recipient, content=text, type=kind.name,
-                        attachment=attachment,
-                        dedupe_key=f"{kind.name}:{key}:xlsx:{client_id}:{recipient}"))
+                        dedupe_key=f"{kind.name}:{key}:{message_key}{suffix}:{recipient}",
+                        collapse_key=collapse(message_key + part_suffix(n, len(parts))),
+                        expires_at=expires))
+            if with_file and attachment is not None:
+                documents += 1
+                messages.append(NewMessage(
+                    recipient=recipient, content=carried or file_caption, type=kind.name,
+                    attachment=attachment,
+                    dedupe_key=f"{kind.name}:{key}:xlsx:{client_id}:{recipient}",
+                    collapse_key=collapse(f"xlsx:{client_id}"), expires_at=expires))
     return enqueue_logged(conn, kind.name, messages).job_result(
         f"period {period.start.isoformat()}..{period.end.isoformat()}: "
         f"{len(rows)} view rows, {len(names)} clients, "
         f"{sum(len(r.recipients) for r in routed.values())} routed recipients, "
-        f"{documents} documents")
+        f"{documents} documents ({merged} with the text as caption)")
 
 
 def make_job(kind: ReportKind, *, attach: bool = True) -> JobSpec:

@@ -25,6 +25,13 @@ The dedupe key ``task_delivery_recap:<day>:<client>:<recipient>:<task_list_hash>
 (``content_hash`` = the text without its minute-precision header line) is the second guard: the
 same content is never sent twice to a group that day, whatever the slot (an hourly slot whose
 text is identical to one already sent that day sends nothing, and leaves the state as it was).
+
+A list carries the collapse key ``task_delivery_recap:<client_id>:<day>`` (:func:`collapse_key`):
+a newer list of the same client to the same group replaces the older one still pending (a list
+of another client to the same group is another key, never replaced). The change notices carry
+none: each announces only what changed since the one before. Both expire at the end of the
+Jakarta day (:mod:`producers.deadlines`), not at the next slot: an hourly slot whose list is
+unchanged queues nothing (the dedupe key above), so the pending list is the only copy.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage
 from outbox.sql import QueryFile
+from producers import deadlines
 from producers.config import TaskWindow
 from producers.job import JobContext, JobResult, JobSpec
 from producers.jobs import task_changes
@@ -57,6 +65,12 @@ KEEP_DAYS = 31
 
 def dedupe_key(day: str, client_id: str, recipient: str, list_hash: str, content_hash: str) -> str:
     return f"{NAME}:{day}:{client_id}:{recipient}:{list_hash}:{content_hash}"
+
+
+def collapse_key(client_id: str, day: str) -> str:
+    """A newer list of ``client_id`` for Jakarta ``day`` replaces an older one still pending for
+    the same group (the outbox matches the key with the recipient and the session)."""
+    return f"{NAME}:{client_id}:{day}"
 
 
 def last_lists(conn: Any, day: date) -> dict[tuple[str, str], str]:
@@ -117,6 +131,8 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
         cur.execute(_q("rows"), {"as_of": slot})
         rows = cur.fetchall()
     day = slot.date()
+    expires = deadlines.for_run(conn, NAME, slot, ctx.now)
+    change_expires = deadlines.for_run(conn, task_changes.MESSAGE_TYPE, slot, ctx.now)
     previous = last_lists(conn, day)
     changes = task_changes.detect(conn, day, slot)
     changed = [cid for cid, change in changes.items() if change.any()]
@@ -161,12 +177,15 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
                                                      change.deleted_source)
                     add(NewMessage(group, text, task_changes.MESSAGE_TYPE, change_key(
                         day, client_id, group, "deleted",
-                        tally.ig_deleted + tally.tiktok_deleted, text)))
+                        tally.ig_deleted + tally.tiktok_deleted, text),
+                        expires_at=change_expires))
         for row, text, content_hash in lists:
             add(NewMessage(
                 recipient=str(row["recipient"]), content=text, type=NAME,
                 dedupe_key=dedupe_key(str(row["task_date"]), client_id, str(row["recipient"]),
-                                      str(row["task_list_hash"]), content_hash)),
+                                      str(row["task_list_hash"]), content_hash),
+                collapse_key=collapse_key(client_id, str(row["task_date"])),
+                expires_at=expires),
                 {**row, "content_hash": content_hash})
         if change is not None and change.any():
             tally = change.state.tally
@@ -185,7 +204,8 @@ def run_recap(ctx: JobContext, window: TaskWindow) -> JobResult:
                 for kind, count, text in found:
                     changes_sent += 1
                     add(NewMessage(group, text, task_changes.MESSAGE_TYPE,
-                                   change_key(day, client_id, group, kind, count, text)))
+                                   change_key(day, client_id, group, kind, count, text),
+                                   expires_at=change_expires))
     done = enqueue_logged(conn, NAME, messages)
     remember(conn, [source for r in done.results
                     if r.inserted and (source := sources[r.index]) is not None])

@@ -6,6 +6,10 @@ handle and how many not, then the people missing one, grouped by satfung, each w
 missing. Routed by ``report_routing`` (kind ``username_recap``; default: the group of every org
 client); a client with no usable group is logged once per run by the routing. Dedupe key
 ``username_recap:<day>:<client_id>:<recipient>`` (``#2``... for the parts of a long text).
+
+A status, not a period's report: it carries the collapse key ``username_recap:<client_id>``
+(a part ``#2/3``...), so a newer count of the same client replaces an older one still pending
+for that recipient; it expires at the end of its Jakarta day (:mod:`producers.deadlines`).
 """
 
 from __future__ import annotations
@@ -18,10 +22,10 @@ from psycopg.rows import dict_row
 
 from outbox.engine import NewMessage
 from outbox.sql import QueryFile
-from producers import indonesian
+from producers import deadlines, indonesian
 from producers.indonesian import greeting
 from producers.job import JobContext, JobResult, JobSpec
-from producers.jobs.reports import routes, text_parts
+from producers.jobs.reports import part_suffix, routes, text_parts
 from producers.recipients import canonical, enqueue_logged
 from producers.schedule import jakarta
 
@@ -93,6 +97,7 @@ def run_recap(ctx: JobContext) -> JobResult:
                                         bool(row["has_tiktok"])))
     admins = canonical(conn, ctx.admin_whatsapp) if ctx.admin_whatsapp else []
     routed = routes(conn, NAME, sorted(clients), admins, f"{slot:%H:%M}") if clients else {}
+    expires = deadlines.for_run(conn, NAME, slot, ctx.now)
     messages: list[NewMessage] = []
     for client_id, client in sorted(clients.items()):
         recipients = routed[client_id].recipients
@@ -104,7 +109,9 @@ def run_recap(ctx: JobContext) -> JobResult:
                 messages.append(NewMessage(
                     recipient=recipient, content=part, type=NAME,
                     dedupe_key=f"{NAME}:{slot.date().isoformat()}:{client_id}:{recipient}"
-                               + (f"#{n}" if n > 1 else "")))
+                               + (f"#{n}" if n > 1 else ""),
+                    collapse_key=f"{NAME}:{client_id}{part_suffix(n, len(parts))}",
+                    expires_at=expires))
     return enqueue_logged(conn, NAME, messages).job_result(
         f"{len(clients)} clients, {sum(1 for r in routed.values() if r.recipients)} routed")
 

@@ -27,13 +27,16 @@ SELECT job, status, count(*)::integer
 
 -- name: messages
 -- Messages created from %(start)s to %(upto)s per type: sent, failed (of which the lease
--- expired), cancelled, still open.
+-- expired while sending), cancelled, superseded (replaced by a newer message with the same
+-- collapse key), expired (not sent by their expires_at), still open.
 SELECT type,
        (count(*) FILTER (WHERE status = 'sent'))::integer AS sent,
        (count(*) FILTER (WHERE status = 'failed'))::integer AS failed,
-       (count(*) FILTER (WHERE status = 'failed' AND last_error ILIKE '%%expired%%'))::integer
-           AS expired,
+       (count(*) FILTER (WHERE status = 'failed' AND last_error ILIKE '%%lease expired%%'))::integer
+           AS lease_expired,
        (count(*) FILTER (WHERE status = 'cancelled'))::integer AS cancelled,
+       (count(*) FILTER (WHERE status = 'superseded'))::integer AS superseded,
+       (count(*) FILTER (WHERE status = 'expired'))::integer AS expired,
        (count(*) FILTER (WHERE is_open))::integer AS open
   FROM wa_outbox
  WHERE created_at >= %(start)s::timestamptz AND created_at <= %(upto)s::timestamptz
