@@ -18,7 +18,11 @@ SESSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
 TRANSPORTS = ("neonize", "log", "jsonl")
 # "exit" ends the whole process at once mid-send (os._exit(1), no settle, no cleanup): a row that
 # kills the gateway, for the chaos run and the tests.
-FAIL_KINDS = ("transient", "permanent", "pause", "ambiguous", "crash", "exit", "notready")
+# "logout" logs the fake session out at the matching row (the row goes back unsent, the session
+# reports `logged_out` and stays so): the pool's hand-over, in tests and demos.
+FAIL_KINDS = ("transient", "permanent", "pause", "ambiguous", "crash", "exit", "notready",
+              "logout")
+GROUP_JID = re.compile(r"^[0-9]{10,22}(-[0-9]{6,15})?@g\.us$")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,13 @@ class GatewaySettings:
     retention_sent: timedelta = timedelta(days=30)
     retention_failed: timedelta = timedelta(days=90)
     unserved_alert: timedelta = timedelta(minutes=15)
+    # the pool of numbers (issue 13): the pool this session serves (None: alone), the pacing it
+    # declares at registration (the configured caps, also when WA_PACING is off), when another
+    # member of the pool that no gateway serves counts as gone, the fake transports' groups
+    pool: str | None = None
+    declared_pacing: Pacing | None = None
+    pool_handover: timedelta = timedelta(seconds=120)
+    fake_groups: tuple[str, ...] | None = None
 
     @property
     def database_url(self) -> str:
@@ -105,6 +116,22 @@ def parse_fail_rules(text: str) -> tuple[FailRule, ...]:
                 raise ValueError(f"rule {item!r}: times must be >= 1")
         rules.append(FailRule(parts[0], parts[1], times))
     return tuple(rules)
+
+
+def parse_groups(text: str) -> tuple[str, ...]:
+    """``WA_FAKE_GROUPS``: group JIDs (``120363...@g.us``, or the bare id) separated by ``,``,
+    ``;`` or spaces; ``none`` for a number in no group."""
+    if text.strip().lower() == "none":
+        return ()
+    groups: list[str] = []
+    for item in re.split(r"[,;\s]+", text.strip()):
+        if not item:
+            continue
+        jid = item if item.endswith("@g.us") else f"{item}@g.us"
+        if not GROUP_JID.match(jid):
+            raise ValueError(f"{item!r} is not a group JID (digits[-digits]@g.us)")
+        groups.append(jid)
+    return tuple(dict.fromkeys(groups))
 
 
 def store_url(database_url: str) -> str:
@@ -187,8 +214,21 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         max_per_day=reader.integer("WA_MAX_PER_DAY", default=400, minimum=1),
         recipient_gap=reader.seconds("WA_RECIPIENT_GAP_SECONDS", default=60.0),
     )
+    declared = pacing
     if not pacing_on:
         pacing = Pacing.off()
+
+    pool = reader.optional_text("WA_POOL")
+    if pool is not None:
+        pool = pool.strip().lower()
+        if not SESSION_NAME.match(pool):
+            reader.problem(f"WA_POOL={pool!r} is not a valid pool name (lower-case letters, "
+                           "digits, '_', '.', '-', starting with a letter or digit, at most 63 "
+                           "characters)")
+    fake_groups = reader.parsed(("WA_FAKE_GROUPS",), None, parse_groups, "a list of group JIDs")
+    if fake_groups is not None and kind == "neonize":
+        reader.problem("WA_FAKE_GROUPS only applies to the log and jsonl transports (neonize "
+                       "asks WhatsApp)")
 
     admins = tuple(dict.fromkeys(
         reader.items("GATEWAY_WHATSAPP_ADMIN") + reader.items("ADMIN_WHATSAPP")))
@@ -227,6 +267,10 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         retention_failed=timedelta(days=reader.integer("WA_RETENTION_FAILED_DAYS", default=90,
                                                        minimum=0)),
         unserved_alert=reader.seconds("WA_UNSERVED_ALERT_SECONDS", default=900.0, minimum=0.0),
+        pool=pool,
+        declared_pacing=declared,
+        pool_handover=reader.seconds("WA_POOL_HANDOVER_SECONDS", default=120.0, minimum=1.0),
+        fake_groups=fake_groups,
     )
 
 

@@ -46,13 +46,30 @@ class Receipt:
 
 
 @dataclass(frozen=True)
+class JoinedGroups:
+    """Every group the session's number is a member of (asked on each connect): the recorded set
+    is replaced by this one."""
+
+    groups: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GroupMembership:
+    """The number joined (``member``) or left / was removed from one group (a group event)."""
+
+    group: str
+    member: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Raw:
     """An event still in its transport's form, translated on the sink thread (not the callback)."""
 
     translate: Callable[[], list[Event]] = field(repr=False)
 
 
-Event = StateChange | QrCode | Inbound | Receipt | Raw
+Event = StateChange | QrCode | Inbound | Receipt | JoinedGroups | GroupMembership | Raw
 
 
 class EventQueue:

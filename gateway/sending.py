@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.events import EventQueue
 from outbox.engine import ClaimedMessage
@@ -103,6 +103,20 @@ class Transport(Protocol):
 
     def stop(self) -> None:
         """Disconnect (never called while a send is in progress)."""
+
+
+@runtime_checkable
+class GroupsQuery(Protocol):
+    """The joined-groups query of a transport (the pool of numbers, docs/concepts/pool.md).
+
+    Every transport of the project has it (the neonize one asks WhatsApp, the fake ones read
+    ``WA_FAKE_GROUPS``) and reports the answer itself as a :class:`~gateway.events.JoinedGroups`
+    event on each connect; it is a protocol of its own so that a transport without it (a test's)
+    still is a :class:`Transport`: its groups are then unknown."""
+
+    def joined_groups(self) -> tuple[str, ...] | None:
+        """The JIDs (``...@g.us``) of the groups the session's number is a member of, or
+        ``None`` when that cannot be known now (not connected, not configured, an error)."""
 
 
 def validate(msg: ClaimedMessage) -> None:

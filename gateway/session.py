@@ -8,7 +8,10 @@
 * whether it is *ready* (the transport is connected and logged in), with the admin alerts when it
   stays disconnected too long and when it comes back;
 * whether it is *paused* (``wa_session.paused_until``: a rate limit, a temporary ban), read again
-  each second and after every state change.
+  each second and after every state change;
+* in a pool of numbers (``WA_POOL``): its pool and pacing written at registration, and the
+  hand-over of the rows of the pool's sessions that cannot send (gateway/pool.py), checked with
+  the heartbeat, once a second.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from gateway import db
+from gateway import db, pool
 from gateway.alerts import alert
 from gateway.config import GatewaySettings
 from gateway.events import StateChange
@@ -51,6 +54,7 @@ class Session:
         self._paused: db.PauseState | None = None
         self._pause_stale = True
         self.lock_pid: int | None = None  # the backend holding the lock for this process
+        self.pool = pool.PoolKeeper(settings) if settings.pool else None
 
     # ------------------------------------------------------------------ lock and lifecycle
     def lock(self, listen_conn: Conn) -> str | None:
@@ -80,6 +84,7 @@ class Session:
         """Record the session (the first one becomes the default) as starting; after a
         reconnection, as the transport's last known state."""
         is_default = engine.register_session(conn, self.name)
+        pool.register(conn, self.name, self.settings)
         if resumed:
             db.set_state(conn, self.name, self.state, f"gateway {self.worker}: database back",
                          lock_pid=self.lock_pid)
@@ -95,8 +100,10 @@ class Session:
 
     def heartbeat(self, conn: Conn) -> None:
         """Once a second: makes the pause be read again (the heartbeat itself is written by
-        its own thread, gateway/watchdog.py)."""
+        its own thread, gateway/watchdog.py); in a pool, the hand-over check."""
         self._pause_stale = True
+        if self.pool is not None:
+            self.pool.tick(conn, self)
 
     def on_state(self, change: StateChange) -> None:
         """A state change the sink recorded (runs on the sink thread)."""

@@ -2,8 +2,9 @@
 
 Inbound messages go to ``wa_inbox`` (``ON CONFLICT DO NOTHING``: a redelivery is stored once);
 receipts set ``delivered_at``/``read_at``; state changes update ``wa_session``, pause the session
-and raise admin alerts. A database outage never drops an event: the sink keeps it, reconnects
-and tries again.
+and raise admin alerts; the groups the number is in go to ``wa_group_member`` (the pool of
+numbers: the whole set on each connect, one group per group event). A database outage never
+drops an event: the sink keeps it, reconnects and tries again.
 """
 
 from __future__ import annotations
@@ -19,10 +20,20 @@ from typing import Any
 
 import psycopg
 
-from gateway import db, pairing
+from gateway import db, pairing, pool
 from gateway.alerts import alert
 from gateway.config import GatewaySettings
-from gateway.events import Event, EventQueue, Inbound, QrCode, Raw, Receipt, StateChange
+from gateway.events import (
+    Event,
+    EventQueue,
+    GroupMembership,
+    Inbound,
+    JoinedGroups,
+    QrCode,
+    Raw,
+    Receipt,
+    StateChange,
+)
 from outbox.db import connect
 from outbox.logs import mask_phone
 
@@ -114,6 +125,10 @@ class Sink:
             elif isinstance(item, QrCode):
                 render_qr(item.code)
                 self._with_db(lambda conn, q=item: self._qr(conn, q))  # type: ignore[misc]
+            elif isinstance(item, JoinedGroups):
+                self._with_db(lambda conn, g=item: self._groups(conn, g))  # type: ignore[misc]
+            elif isinstance(item, GroupMembership):
+                self._with_db(lambda conn, m=item: self._membership(conn, m))  # type: ignore[misc]
 
     def _connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -159,6 +174,24 @@ class Sink:
         with conn.transaction():
             db.set_state(conn, self.settings.session_name, "pairing", "waiting for the QR scan")
             pairing.store_qr(conn, self.settings.session_name, qr.code)
+
+    def _groups(self, conn: psycopg.Connection[Any], groups: JoinedGroups) -> None:
+        session = self.settings.session_name
+        lock_pid = None if self.fence is None else (self.fence() or -1)
+        done = pool.record_groups(conn, session, groups.groups, lock_pid=lock_pid)
+        if done is None:
+            log.warning("session %s: its groups were not recorded: this process does not hold "
+                        "the session lock", session)
+            return
+        log.info("session %s: member of %d group(s), recorded (%d no longer)", session,
+                 len(groups.groups), done[0])
+
+    def _membership(self, conn: psycopg.Connection[Any], change: GroupMembership) -> None:
+        session = self.settings.session_name
+        changed = pool.record_membership(conn, session, change.group, change.member)
+        if changed:
+            log.info("session %s: %s %s", session, change.detail
+                     or ("joined" if change.member else "left"), change.group)
 
     def _receipt(self, conn: psycopg.Connection[Any], receipt: Receipt) -> None:
         db.store_receipt(conn, self.settings.session_name, receipt)

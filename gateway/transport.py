@@ -2,7 +2,9 @@
 
 They implement :class:`gateway.sending.Transport` like the neonize transport (gateway/wa.py):
 always connected, with optional scripted failures (``WA_TRANSPORT_FAIL``) that carry whatsmeow's
-real error texts so :func:`gateway.sending.classify` is exercised.
+real error texts so :func:`gateway.sending.classify` is exercised. Their number's groups come from
+``WA_FAKE_GROUPS`` (reported on connect, as neonize's are); ``logout:match`` logs the session out
+at a matching row (the pool's hand-over, docs/concepts/pool.md).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.config import FailRule, GatewaySettings
-from gateway.events import EventQueue, QrCode
+from gateway.events import EventQueue, JoinedGroups, QrCode
 from gateway.sending import SendError, SendResult, Transport, classify_text
 from gateway.wa import NeonizeTransport
 from outbox.engine import ClaimedMessage
@@ -51,6 +53,7 @@ INJECTED_TEXT = {
     "pause": "info query returned status 429: rate-overlimit (injected)",
     "ambiguous": "timed out waiting for message send response (injected)",
     "notready": "websocket not connected (injected)",
+    "logout": "not logged in: the session was logged out (injected)",
 }
 
 
@@ -63,9 +66,12 @@ class FakeTransport:
 
     name = "fake"
 
-    def __init__(self, rules: tuple[FailRule, ...] = (), delay: timedelta = timedelta(0)) -> None:
+    def __init__(self, rules: tuple[FailRule, ...] = (), delay: timedelta = timedelta(0),
+                 groups: tuple[str, ...] | None = None) -> None:
         self.rules = rules
         self.delay = delay.total_seconds()
+        self.groups = groups  # WA_FAKE_GROUPS (None: unknown)
+        self._logged_out = False
         self._fired: dict[tuple[int, int], int] = {}
         self._ids = itertools.count(1)
         self._prefix = f"FAKE{os.getpid():X}{time.time_ns() // 1_000_000:X}"
@@ -74,6 +80,17 @@ class FakeTransport:
     def start(self, events: EventQueue) -> None:
         self._events = events
         events.state("connected", f"{self.name} transport (nothing is sent to WhatsApp)")
+        groups = self.joined_groups()
+        if groups is not None:
+            events.put(JoinedGroups(groups))
+
+    def joined_groups(self) -> tuple[str, ...] | None:
+        return None if self._logged_out else self.groups
+
+    def log_out(self, detail: str = "logged out (injected)") -> None:
+        """Play a logout as neonize reports it: not ready from now on, state ``logged_out``."""
+        self._logged_out = True
+        self._events.state("logged_out", f"{detail}; pair again (new QR)", alert="logged_out")
 
     def show_qr(self, code: str) -> None:
         """Play a pairing as neonize reports it (tests, the status page's demo): a QR code."""
@@ -81,10 +98,11 @@ class FakeTransport:
 
     def paired(self, jid: str) -> None:
         """Play the end of a pairing: the QR was scanned, the session is ``jid``."""
+        self._logged_out = False
         self._events.state("connected", f"{self.name} transport paired", jid=jid)
 
     def ready(self) -> bool:
-        return True
+        return not self._logged_out
 
     def flush(self) -> None:
         return None
@@ -105,6 +123,8 @@ class FakeTransport:
                 raise InjectedCrash(f"injected crash while sending outbox row {msg.id}")
             if rule.kind == "exit":  # the process dies in the send, as a segfault in neonize would
                 os._exit(1)
+            if rule.kind == "logout":  # WhatsApp logged the session out: this row is not sent
+                self.log_out(f"logged out at outbox row {msg.id} (injected)")
             raise SendError(classify_text(INJECTED_TEXT[rule.kind]),
                             INJECTED_TEXT[rule.kind].format(recipient=msg.recipient))
 
@@ -114,6 +134,8 @@ class FakeTransport:
     def send(self, msg: ClaimedMessage) -> SendResult:
         if self.delay:
             time.sleep(self.delay)
+        if self._logged_out:
+            raise SendError(classify_text(INJECTED_TEXT["logout"]), INJECTED_TEXT["logout"])
         if self.rules:
             self._inject(msg)
         wa_id = self._message_id()
@@ -131,8 +153,8 @@ class LogTransport(FakeTransport):
     name = "log"
 
     def __init__(self, rules: tuple[FailRule, ...] = (), delay: timedelta = timedelta(0),
-                 *, json_lines: bool = False) -> None:
-        super().__init__(rules, delay)
+                 groups: tuple[str, ...] | None = None, *, json_lines: bool = False) -> None:
+        super().__init__(rules, delay, groups)
         self.json_lines = json_lines
         self._lines: list[str] = []
 
@@ -168,8 +190,8 @@ class JsonlTransport(FakeTransport):
     name = "jsonl"
 
     def __init__(self, path: Path, rules: tuple[FailRule, ...] = (),
-                 delay: timedelta = timedelta(0)) -> None:
-        super().__init__(rules, delay)
+                 delay: timedelta = timedelta(0), groups: tuple[str, ...] | None = None) -> None:
+        super().__init__(rules, delay, groups)
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         # One write(2) per line on an O_APPEND descriptor: lines from concurrent processes never
@@ -190,9 +212,9 @@ class JsonlTransport(FakeTransport):
 def make_transport(settings: GatewaySettings) -> Transport:
     if settings.transport == "log":
         return LogTransport(settings.transport_fail, settings.transport_delay,
-                            json_lines=settings.outbox.log_format == "json")
+                            settings.fake_groups, json_lines=settings.outbox.log_format == "json")
     if settings.transport == "jsonl":
         assert settings.jsonl_path is not None
         return JsonlTransport(settings.jsonl_path, settings.transport_fail,
-                              settings.transport_delay)
+                              settings.transport_delay, settings.fake_groups)
     return NeonizeTransport(settings)

@@ -7,6 +7,10 @@ Threads (shared/whatsapp.md §1.4):
 * ``wa-watchdog`` restarts pairing after a silent QR timeout and asks for a phone pairing code.
 * neonize's Go goroutine calls our handlers; they only put events on the queue and return.
 
+On each connect the groups the number is a member of are asked (``get_joined_groups``) and
+recorded for the pool of numbers (docs/concepts/pool.md); ``JoinedGroupEv`` and the Join/Leave/
+Delete of ``GroupInfoEv`` keep them up to date in between.
+
 Every call into Go that touches the client map (send, is_connected, stop) holds one lock, so
 ``stop()`` never races a send.
 """
@@ -27,7 +31,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from gateway.config import GatewaySettings
-from gateway.events import Event, EventQueue, Inbound, QrCode, Raw, Receipt, StateChange
+from gateway.events import (
+    Event,
+    EventQueue,
+    GroupMembership,
+    Inbound,
+    JoinedGroups,
+    QrCode,
+    Raw,
+    Receipt,
+    StateChange,
+)
 from gateway.sending import Failure, SendError, SendResult, classify
 from outbox.engine import ClaimedMessage
 from outbox.logs import mask_phone
@@ -203,6 +217,42 @@ def translate_connected(jid: str | None) -> list[Event]:
     return [StateChange("connected", "connected and logged in", jid=jid or None)]
 
 
+def group_jid(jid: Any) -> str | None:
+    """The canonical outbox form of a group's JID (``120363...@g.us``), ``None`` if not one."""
+    text = jid_text(jid)
+    return text if text.endswith("@g.us") else None
+
+
+def translate_groups(groups: Any) -> list[Event]:
+    """The answer of ``get_joined_groups`` (``GroupInfo`` messages): the whole set."""
+    jids = (group_jid(g.JID) for g in groups)
+    return [JoinedGroups(tuple(dict.fromkeys(j for j in jids if j)))]
+
+
+def translate_joined_group(ev: Any) -> list[Event]:
+    """``JoinedGroupEv``: the number joined, was added to, or created a group."""
+    jid = group_jid(ev.GroupInfo.JID)
+    if jid is None:
+        return []
+    why = " ".join(p for p in (ev.Type, ev.Reason) if p) or "joined"
+    return [GroupMembership(jid, True, f"joined ({why})")]
+
+
+def translate_group_info(ev: Any, me: frozenset[str]) -> list[Event]:
+    """``GroupInfoEv``: only what concerns our own number (``me``: its phone JID and LID,
+    without device part): it joined (Join), left or was removed (Leave), the group was deleted."""
+    jid = group_jid(ev.JID)
+    if jid is None:
+        return []
+    if ev.HasField("Delete"):
+        return [GroupMembership(jid, False, "the group was deleted")]
+    if any(jid_text(j) in me for j in ev.Leave):
+        return [GroupMembership(jid, False, "left or removed from the group")]
+    if any(jid_text(j) in me for j in ev.Join):
+        return [GroupMembership(jid, True, f"joined ({ev.JoinReason or 'added'})")]
+    return []
+
+
 def translate_pair(ev: Any) -> list[Event]:
     if int(ev.Status) == 2 and not ev.Error:  # PairStatus.SUCCESS
         jid = jid_text(ev.ID)
@@ -243,6 +293,9 @@ class NeonizeTransport:
         # map it panics and the Go runtime ends the process).
         self._registered: Any = None
         self._connected = False
+        # the account's own JIDs (phone and LID, no device part), learnt on connect: a group
+        # event's Join/Leave names the number by one of them
+        self._me: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ client and handlers
     def new_client(self) -> Any:
@@ -278,6 +331,8 @@ class NeonizeTransport:
             ev.StreamErrorEv: self._on_stream_error,
             ev.MessageEv: self._on_message,
             ev.ReceiptEv: self._on_receipt,
+            ev.JoinedGroupEv: self._on_joined_group,
+            ev.GroupInfoEv: self._on_group_info,
         }
         for event_type, handler in table.items():
             client.event(event_type)(handler)
@@ -291,8 +346,10 @@ class NeonizeTransport:
     def _on_connected(self, client: Any, _ev: Any) -> None:
         self._connected = True
         self._last_qr = None
-        # the account's JID is asked of Go on the sink thread, never on Go's event goroutine
-        self.events.put(Raw(lambda: translate_connected(self.own_jid(client))))
+        # the account's JID and its groups are asked of Go on the sink thread, never on Go's
+        # event goroutine
+        self.events.put(Raw(lambda: translate_connected(self.own_jid(client))
+                            + self._groups_events(client)))
 
     @_safe
     def _on_disconnected(self, _client: Any, _ev: Any) -> None:
@@ -354,6 +411,24 @@ class NeonizeTransport:
     @_safe
     def _on_receipt(self, _client: Any, ev: Any) -> None:
         self.events.put(Raw(lambda: translate_receipt(ev)))
+
+    @_safe
+    def _on_joined_group(self, _client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: translate_joined_group(ev)))
+
+    @_safe
+    def _on_group_info(self, client: Any, ev: Any) -> None:
+        self.events.put(Raw(lambda: self._group_info_events(client, ev)))
+
+    def _group_info_events(self, client: Any, ev: Any) -> list[Event]:
+        if not self._me and (ev.Join or ev.Leave):
+            # who we are is not known (yet): ask for the whole set instead
+            return self._groups_events(client)
+        return translate_group_info(ev, self._me)
+
+    def _groups_events(self, client: Any) -> list[Event]:
+        groups = self.joined_groups(client)
+        return [] if groups is None else [JoinedGroups(groups)]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self, events: EventQueue) -> None:
@@ -469,7 +544,26 @@ class NeonizeTransport:
             except Exception:
                 log.exception("cannot read the paired account's JID")
                 return None
+        own = {jid_text(me.JID) if me.HasField("JID") else "",
+               jid_text(me.LID) if me.HasField("LID") else ""}
+        self._me = frozenset(j for j in own if j)
         return (jid_text(me.JID) or None) if me.HasField("JID") else None
+
+    def joined_groups(self, client: Any = None) -> tuple[str, ...] | None:
+        """The groups the number is a member of, asked of WhatsApp (``get_joined_groups``, one
+        round trip); ``None`` when it cannot be asked (not the live client, stopping, an error).
+        Holds the lock like a send (the same Go client map rule as :meth:`own_jid`)."""
+        with self._lock:
+            client = self._registered if client is None else client
+            if client is None or client is not self._registered or self._stopping.is_set():
+                return None
+            try:
+                groups = client.get_joined_groups()
+            except Exception:
+                log.exception("cannot read the groups the number is a member of")
+                return None
+        events = translate_groups(groups)
+        return events[0].groups if isinstance(events[0], JoinedGroups) else None
 
     def flush(self) -> None:
         return None

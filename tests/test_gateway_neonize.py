@@ -417,3 +417,69 @@ def test_pairing_by_phone_code_is_requested_once_after_the_first_qr(
         transport._watch_once()
     assert vars(transport)["_pair_requested"] is True
     transport._watch_once()  # asked once per client, not on every watchdog tick
+
+
+# ------------------------------------------------------------------------------ groups (pool)
+G1, G2, G3 = "120363025246125001@g.us", "120363025246125002@g.us", "120363025246125003@g.us"
+OWN_LID = N.JID(User="215438019371099", Server="lid", RawAgent=0, Device=0)
+
+
+class FakeGoGroups(FakeGo):
+    """The Go layer of a logged-in client in two groups (and with a LID, as accounts now have)."""
+
+    def GetMe(self, _uuid: bytes) -> bytes:
+        jid = N.JID(User="6281290000001", Server="s.whatsapp.net", Device=12, RawAgent=0)
+        return bytes(N.Device(JID=jid, LID=OWN_LID, PushName="Cicero Gateway")
+                     .SerializePartialToString())
+
+    def GetJoinedGroups(self, _uuid: bytes) -> bytes:
+        groups = [N.GroupInfo(JID=N.JID(User=g.split("@")[0], Server="g.us", RawAgent=0))
+                  for g in (G1, G2)]
+        return bytes(N.GetJoinedGroupsReturnFunction(Group=groups).SerializePartialToString())
+
+
+def test_joined_groups_are_recorded_on_connect_and_follow_group_events(
+        transport: NeonizeTransport, sink: Sink, conn: Conn) -> None:
+    def groups() -> set[str]:
+        return {r[0] for r in conn.execute(
+            "SELECT group_jid FROM wa_group_member WHERE session_name = 'main'").fetchall()}
+
+    # a group recorded before, which the number has left meanwhile
+    conn.execute("INSERT INTO wa_group_member (session_name, group_jid) "
+                 "VALUES ('main', '120363025246125999@g.us')")
+    assert conn.execute("SELECT groups_seen_at FROM wa_session "
+                        "WHERE name = 'main'").fetchone() == (None,)
+    client = transport._client
+    client._NewClient__client = FakeGoGroups()
+    transport._registered = client  # what connect() does
+    dispatch(client, N.Connected(status=True))
+    assert wait_for(lambda: groups() == {G1, G2}, 5)  # the set is replaced
+    seen = conn.execute("SELECT groups_seen_at > now() - interval '1 minute' FROM wa_session "
+                        "WHERE name = 'main'").fetchone()
+    assert seen == (True,)
+    assert transport.joined_groups() == (G1, G2)
+
+    # added to a third group: JoinedGroupEv
+    dispatch(client, N.JoinedGroup(Reason="invite", Type="", GroupInfo=N.GroupInfo(
+        JID=N.JID(User=G3.split("@")[0], Server="g.us", RawAgent=0))))
+    assert wait_for(lambda: groups() == {G1, G2, G3}, 5)
+    # someone else leaves G2: nothing changes for us; we are removed from G1 (named by our LID)
+    other = N.JID(User="6281234567890", Server="s.whatsapp.net", RawAgent=0)
+    g1 = N.JID(User=G1.split("@")[0], Server="g.us", RawAgent=0)
+    g2 = N.JID(User=G2.split("@")[0], Server="g.us", RawAgent=0)
+    dispatch(client, N.GroupInfoEvent(JID=g2, Leave=[other]))
+    dispatch(client, N.GroupInfoEvent(JID=g1, Leave=[OWN_LID]))
+    assert wait_for(lambda: groups() == {G2, G3}, 5)
+    # added back to G1 (GroupInfo Join with our phone JID), then G2 is deleted
+    dispatch(client, N.GroupInfoEvent(JID=g1, Join=[N.JID(User="6281290000001",
+                                                            Server="s.whatsapp.net",
+                                                            RawAgent=0)]))
+    dispatch(client, N.GroupInfoEvent(JID=g2, Delete=N.GroupDelete(Deleted=True)))
+    assert wait_for(lambda: groups() == {G1, G3}, 5)
+
+
+def test_joined_groups_are_not_asked_of_a_client_go_does_not_know(
+        transport: NeonizeTransport) -> None:
+    transport._client._NewClient__client = FakeGoGroups()
+    assert transport.joined_groups() is None  # not registered by connect(): GetJoinedGroups
+    # would dereference a missing map entry in Go and end the process
