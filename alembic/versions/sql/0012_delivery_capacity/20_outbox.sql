@@ -35,6 +35,7 @@ DECLARE
     r text := NEW.recipient;
     type_priority smallint;
     type_collapsible boolean;
+    session_pool text;
     routed text;
     route_problem text;
 BEGIN
@@ -110,19 +111,19 @@ BEGIN
     -- locale's wide-character path.
     NEW.session_name := coalesce(nullif(lower(btrim(NEW.session_name) COLLATE "C"), ''),
                                  wa_default_session());
-    -- The type's priority when the writer gave none; a collapse key only where the type allows
-    -- it (a complaint answer is never superseded). One look-up, and only when needed.
+    -- The type's priority when the writer gave none, whether the type takes a collapse key (a
+    -- complaint answer is never superseded), and the session's pool: one look-up.
     NEW.collapse_key := nullif(btrim(NEW.collapse_key), '');
-    IF NEW.priority IS NULL OR NEW.collapse_key IS NOT NULL THEN
-        SELECT t.priority, t.collapsible INTO type_priority, type_collapsible
-          FROM wa_message_type AS t WHERE t.type = NEW.type;
-        NEW.priority := coalesce(NEW.priority, type_priority, 0);
-        IF NEW.collapse_key IS NOT NULL AND type_collapsible IS FALSE THEN
-            RAISE EXCEPTION 'wa_outbox rejected: a % message is never superseded: collapse_key '
-                            'must be NULL', NEW.type
-                USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
-                      TABLE = 'wa_outbox';
-        END IF;
+    SELECT t.priority, t.collapsible, s.pool INTO type_priority, type_collapsible, session_pool
+      FROM wa_message_type AS t
+      LEFT JOIN wa_session AS s ON s.name = NEW.session_name
+     WHERE t.type = NEW.type;
+    NEW.priority := coalesce(NEW.priority, type_priority, 0);
+    IF NEW.collapse_key IS NOT NULL AND type_collapsible IS FALSE THEN
+        RAISE EXCEPTION 'wa_outbox rejected: a % message is never superseded: collapse_key '
+                        'must be NULL', NEW.type
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'wa_outbox_message_valid',
+                  TABLE = 'wa_outbox';
     END IF;
     IF NEW.expires_at IS NOT NULL AND (NEW.expires_at <= now()
                                        OR NEW.expires_at <= NEW.available_at) THEN
@@ -136,8 +137,7 @@ BEGIN
     END IF;
     -- A session in a pool: the row goes to the pool member that serves its recipient
     -- (97_delivery_capacity.sql). A session without a pool: nothing changes.
-    IF EXISTS (SELECT 1 FROM wa_session AS s
-                WHERE s.name = NEW.session_name AND s.pool IS NOT NULL) THEN
+    IF session_pool IS NOT NULL THEN
         SELECT r.session_name, r.problem INTO routed, route_problem
           FROM wa_pool_route(NEW.session_name, NEW.recipient) AS r;
         IF route_problem IS NOT NULL THEN
