@@ -38,8 +38,25 @@ def test_one_simulated_day_then_the_gateway(db_url: str, conn: psycopg.Connectio
     ok, detail = demo.run_gateway(db_url, tmp_path, {})
     assert ok, detail
     sends = [json.loads(line) for line in Path(detail).read_text().splitlines()]
-    queued = conn.execute("SELECT count(*) FROM wa_outbox").fetchone()
-    assert queued is not None and len(sends) == queued[0] > 0
+    # the day is queued before the gateway runs: of the rows sharing a collapse key and a
+    # recipient (the task lists of a client and day, the same-day recaps of a client) only
+    # the newest is sent, the older ones are superseded by it; every other row is sent
+    queued = conn.execute(
+        "SELECT count(*) FILTER (WHERE collapse_key IS NULL),"
+        "       count(DISTINCT (collapse_key, recipient, session_name))"
+        "           FILTER (WHERE collapse_key IS NOT NULL),"
+        "       count(*) FILTER (WHERE collapse_key IS NOT NULL) FROM wa_outbox").fetchone()
+    assert queued is not None
+    plain, collapsed, keyed = queued
+    assert len(sends) == plain + collapsed > 0
+    assert keyed > collapsed  # the simulated day had lists and recaps to replace
+    statuses = dict(conn.execute("SELECT status, count(*) FROM wa_outbox GROUP BY status"
+                                 ).fetchall())
+    assert statuses == {"sent": len(sends), "superseded": keyed - collapsed}
+    assert conn.execute(
+        "SELECT count(*) FROM wa_outbox o JOIN wa_outbox n ON n.id = o.superseded_by "
+        "WHERE o.status = 'superseded' AND n.id > o.id AND n.recipient = o.recipient "
+        "AND n.collapse_key = o.collapse_key").fetchone() == (keyed - collapsed,)
     assert {s["kind"] for s in sends} == {"text", "document"}
     states = conn.execute("SELECT delivery_state FROM complaint_delivery ORDER BY complaint_id"
                           ).fetchall()
