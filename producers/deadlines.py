@@ -1,6 +1,6 @@
 """When a queued message stops being worth sending: the ``expires_at`` of each message type.
 
-One table, :data:`RULES`, for every type the producers queue (docs/concepts/delivery-deadlines.md
+One table, :data:`RULES`, for every type the producers queue (docs/concepts/reports.md
 shows it with the collapse keys). A row not handed to WhatsApp by its ``expires_at`` becomes
 ``expired`` instead of arriving late. Every deadline is a Jakarta wall-clock time computed in
 Asia/Jakarta explicitly (never the host's or the session's time zone):

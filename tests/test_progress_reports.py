@@ -57,6 +57,22 @@ def test_the_worked_example_at_15_20_counts_only_the_posts_up_to_15_20(
                 if r["dedupe_key"] == f"progress_report:2026-11-16T1820:daily:X:ig:{GROUP}")
     assert "data s.d. 18.20 WIB" in text and "*Jumlah Konten:* 4\n" in text
     assert "✅ *Melaksanakan lengkap:* 1 user" in text  # exc1 only
+    # nothing was sent in between: each 15.20 text is replaced by the 18.20 text of the same
+    # message and recipient (collapse key same_day_recap:<day>:<message_key>), none other
+    rows = outbox(conn, "progress_report")
+    early = [r for r in rows if ":2026-11-16T1520:" in r["dedupe_key"]]
+    late = {(r["collapse_key"], r["recipient"]): r["id"] for r in rows
+            if ":2026-11-16T1820:" in r["dedupe_key"]}
+    assert early and len(late) == len(early)
+    for row in early:  # progress_report:<day>T1520:<message_key>:<recipient>
+        message_key = row["dedupe_key"].split(":", 2)[2].removesuffix(f":{row['recipient']}")
+        assert row["collapse_key"] == f"same_day_recap:2026-11-16:{message_key}"
+        assert row["status"] == "superseded"
+        assert row["superseded_by"] == late[(row["collapse_key"], row["recipient"])]
+    assert {r["collapse_key"] for r in early} == {
+        f"same_day_recap:2026-11-16:daily:X:{p}" for p in ("ig", "tiktok")}
+    # they are worth sending until the end of their Jakarta day only
+    assert all(r["expires_at"] is not None for r in rows)
 
     # the next morning's final recap is the whole day, unchanged
     final = run(db_url, reports.DAILY, jkt(DAY + timedelta(days=1), 7))
@@ -96,3 +112,18 @@ def test_directorate_same_day_recaps_go_to_the_old_audience_at_the_old_time(
         assert {r["recipient"] for r in new} == who, (spec.name, hour, minute)
         assert all(f"data s.d. {hour:02d}.{minute:02d} WIB" in r["content"]
                    for r in new if "Mohon ijin" in r["content"])
+    # the Ditbinmas group's 18.10 recap (its own job) is the same information as its 15.20 one
+    # (the daily texts of today up to the slot): the 15.20 texts still pending are replaced
+    early = [r for r in outbox(conn, "progress_report")
+             if r["recipient"] == dit_group and ":2026-11-16T1520:" in r["dedupe_key"]]
+    later = {r["collapse_key"]: r["id"] for r in outbox(conn, "ditbinmas_progress_report")}
+    assert early and {r["collapse_key"] for r in early} == set(later)
+    assert all((r["status"], r["superseded_by"]) == ("superseded", later[r["collapse_key"]])
+               for r in early)
+    # BIDHUMAS's 20.15 recap replaced its 15.45 one, for the group and the super admins alike
+    bidhumas = outbox(conn, "bidhumas_progress_report")
+    assert {(r["recipient"], r["status"]) for r in bidhumas
+            if ":2026-11-16T1545:" in r["dedupe_key"]} == {
+        (hum_group, "superseded"), (hum_super, "superseded")}
+    assert {r["status"] for r in bidhumas if ":2026-11-16T2015:" in r["dedupe_key"]} == {
+        "pending"}

@@ -23,7 +23,7 @@ the document's caption instead of as a message of its own: one send instead of t
 (:func:`merged_caption`). Recipients the outbox refuses are logged (masked) and skipped; a
 routed audience with no usable value is logged once per client.
 
-Delivery (docs/concepts/delivery-deadlines.md): every row gets the ``expires_at`` of
+Delivery (docs/concepts/reports.md): every row gets the ``expires_at`` of
 :mod:`producers.deadlines` for its type; the same-day recaps also carry a ``collapse_key``
 (``same_day_recap:<Jakarta day>:<message_key>``, ``...:xlsx:<client_id>`` for the workbook), so
 a later slot's recap of the same client (also one of another same-day kind, e.g. the Ditbinmas
@@ -176,7 +176,7 @@ MAX_TEXT = 60000  # WhatsApp accepts at most 65536 characters (wa_outbox refuses
 #: length, and WhatsApp publishes no limit for the multi-device protocol; the one published
 #: limit for a media caption is the WhatsApp Business Platform's 1,024 characters (Cloud API,
 #: image and document messages), the conservative choice: a longer text is sent as a message
-#: of its own before the document, as before. See docs/concepts/delivery-deadlines.md.
+#: of its own before the document, as before. See docs/concepts/reports.md.
 MAX_CAPTION = 1024
 
 
@@ -186,12 +186,14 @@ def caption_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def merged_caption(text: str, file_caption: str, limit: int = MAX_CAPTION) -> str | None:
+def merged_caption(text: str, file_caption: str, limit: int | None = None) -> str | None:
     """The caption of a document carrying ``text``: the text, a blank line, the document's
-    own caption; ``None`` when that is longer than ``limit`` (then the text goes first, as a
-    message of its own, and the document keeps its short caption)."""
+    own caption; ``None`` when that is longer than ``limit`` (default :data:`MAX_CAPTION`;
+    then the text goes first, as a message of its own, and the document keeps its short
+    caption)."""
     combined = f"{text}\n\n{file_caption}"
-    return combined if caption_length(combined) <= limit else None
+    fits = caption_length(combined) <= (MAX_CAPTION if limit is None else limit)
+    return combined if fits else None
 
 
 def part_suffix(n: int, total: int) -> str:
