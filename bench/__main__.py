@@ -1,7 +1,9 @@
 """`make bench`: every benchmark section, each with its baseline measured in the same run.
 
 Sections: engine (enqueue, claim+settle, claim latency), gateway (end-to-end latency, drain,
-RSS), reports (report build times, plan shapes). ``--only engine,reports`` picks sections;
+RSS), reports (report build times, plan shapes), capacity (a week of the demo's messages through
+the pacing on a virtual clock: sends, lags, numbers needed; today's behaviour beside it).
+``--only engine,reports`` picks sections;
 ``--quick`` runs smaller sizes. The output is printed and saved to bench/results/latest.md.
 """
 
@@ -16,7 +18,7 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-SECTIONS = ("engine", "gateway", "reports", "ingestion")
+SECTIONS = ("engine", "gateway", "reports", "ingestion", "capacity")
 
 
 def main() -> int:

@@ -253,7 +253,8 @@ class _SessionSim:
             if nxt is None or (until is not None and nxt > until):
                 break
             self._events_upto(nxt)
-        if until is not None:  # what expires before the horizon, still unsent, is expired
+        if until is not None:  # the horizon: queue, supersede and expire up to it
+            self._events_upto(until)
             for at, rid, _ in sorted(self.expiries):
                 if at <= until and self.out[rid].status == "pending":
                     self.out[rid] = Outcome(self.out[rid].row, "expired", at)
