@@ -8,17 +8,20 @@ daily budget). The gateway supplies what that routing reads and moves what a ses
 * :func:`record_groups` / :func:`record_membership`: the groups the number is in (the event sink
   writes them: the whole set on each connect, one group per group event);
 * :class:`PoolKeeper`: called once a second (``Session.heartbeat``), it hands the session's own
-  pending rows to the others of the pool while the session is logged out, banned or paused, and
-  every 10 s those of any other member that cannot send (the same, or served by no gateway for
-  longer than ``WA_POOL_HANDOVER_SECONDS``). One log line per hand-over with its counts, one
-  admin alert per episode.
+  pending rows to the others of the pool while the session is logged out, banned or paused, and,
+  while it is connected, every 10 s those of any other member that cannot send (the same, or
+  served by no gateway for longer than ``WA_POOL_HANDOVER_SECONDS``). One log line per
+  hand-over with its counts, one admin alert per episode;
+* :class:`Waker`: an idle send loop sleeps up to ``WA_HEARTBEAT_SECONDS`` (or until the next
+  poll) between turns, so in a pool a thread wakes it every 2 s: the checks keep their pace.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -39,6 +42,7 @@ _WIB = ZoneInfo("Asia/Jakarta")
 
 OWN_RECHECK_SECONDS = 2.0  # while its own session cannot send: rows given back meanwhile follow
 PEERS_EVERY_SECONDS = 10.0  # the other members of the pool
+CONNECTED_GRACE_SECONDS = 1.0  # ... once this session has been connected that long
 GONE_STATES = ("logged_out", "banned")
 
 
@@ -151,6 +155,7 @@ class PoolKeeper:
         self._own_began = 0  # when that episode began (unix time): the alert's once key
         self._own_at = float("-inf")
         self._peers_at = float("-inf")
+        self._connected_at: float | None = None
         self.moved = 0
         self.failed = 0
 
@@ -159,7 +164,16 @@ class PoolKeeper:
         is raised (the gateway waits for the database)."""
         try:
             self._own(conn, session)
-            self._peers(conn, session.name)
+            if session.state != "connected":
+                self._connected_at = None
+            elif self._connected_at is None:
+                self._connected_at = self._clock()
+            # the other sessions' rows only once this one has been connected a moment: its
+            # groups, reported with the connect, are recorded by then (a session whose groups
+            # are not known yet would be given every group as a possible member)
+            if (self._connected_at is not None
+                    and self._clock() - self._connected_at >= CONNECTED_GRACE_SECONDS):
+                self._peers(conn, session.name)
         except psycopg.Error as exc:
             if is_connection_error(exc):
                 raise
@@ -219,3 +233,25 @@ class PoolKeeper:
                   f"session {session} is {why}: {count(done.moved)} pending message(s) moved "
                   f"to the other session(s) of pool {self.pool}{failed}",
                   once_key=f"hand-over:{episode}")
+
+
+class Waker:
+    """Wakes the send loop every ``every`` seconds (a daemon thread), so its once-a-second
+    housekeeping, and with it :meth:`PoolKeeper.tick`, also runs while it has nothing to send."""
+
+    def __init__(self, wake: Callable[[], None], every: float = OWN_RECHECK_SECONDS) -> None:
+        self._wake = wake
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wa-pool-waker", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._wake()

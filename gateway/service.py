@@ -10,7 +10,9 @@ transport, the sink, the ``offline`` state. The pieces, one concern each:
 * gateway/outcome.py: what a send's outcome does to its row (a pure function);
 * gateway/settle.py: carrying that out, settling sends in batches (and the settle thread);
 * gateway/sink.py: the transport's events into the database;
-* gateway/alerts.py: admin alerts.
+* gateway/alerts.py: admin alerts;
+* gateway/pool.py: a pool of numbers (``WA_POOL``): the hand-over of the rows of a session that
+  cannot send, checked by the session's housekeeping (a waker keeps it going while idle).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import psycopg
 
-from gateway import db
+from gateway import db, pool
 from gateway.config import GatewaySettings
 from gateway.events import EventQueue
 from gateway.loop import SendLoop
@@ -61,6 +63,7 @@ class Gateway:
         self._sink: Sink | None = None
         self._heartbeat: Heartbeat | None = None
         self._watchdog: Watchdog | None = None
+        self._pool_waker: pool.Waker | None = None
         self._transport_started = False
         self._head: str | None = None
 
@@ -178,6 +181,9 @@ class Gateway:
                 settings.database_url, f"wa-gateway:{session.name}:{settings.worker_id}:beat",
                 session.name, settings.heartbeat.total_seconds(), lambda: session.lock_pid)
             self._heartbeat.start()
+        if settings.pool and not self.once and self._pool_waker is None:
+            self._pool_waker = pool.Waker(self._wake)
+            self._pool_waker.start()
         pacer = Pacer(settings.pacing, session.name, claim_batch=settings.claim_batch)
         loop = SendLoop(settings, conn, self.transport, session, pacer, settle, waiter,
                         self.stop, once=self.once, watchdog=self._watchdog)
@@ -239,6 +245,8 @@ class Gateway:
             # the next owner (release_orphans)
         if self._heartbeat is not None:
             self._heartbeat.stop()
+        if self._pool_waker is not None:
+            self._pool_waker.stop()
         if self._transport_started:
             try:
                 self.transport.stop()

@@ -6,6 +6,7 @@ transports' groups come from WA_FAKE_GROUPS). The routing itself is the database
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -225,3 +226,41 @@ def test_the_rows_of_a_session_no_gateway_serves_are_handed_over(
     assert sent_by(tmp_path, "b") == dict.fromkeys(to_c, "b")
     assert conn.execute("SELECT status, session_name FROM wa_outbox WHERE id = %s",
                         (to_d,)).fetchone() == ("pending", "d")
+
+
+@pytest.mark.slow
+def test_a_paused_session_hands_over_its_people_and_keeps_its_groups_waiting(
+        db_url: str, conn: Conn, tmp_path: Path) -> None:
+    # a is paused (a rate limit) with rows already queued on it: three people and a group only
+    # a is in
+    conn.execute("INSERT INTO wa_session (name, pool, paused_until, pause_reason) "
+                 "VALUES ('a', 'satu', now() + interval '1 hour', 'rate-overlimit')")
+    with conn.transaction():
+        conn.cursor().executemany(
+            "INSERT INTO wa_recipient_session (pool, recipient, session_name) "
+            "VALUES ('satu', %s, 'a')", [(person(n),) for n in range(3)] + [(G_A,)])
+        people = [insert(conn, person(n), f"pesan {n}", "a") for n in range(3)]
+        group = insert(conn, G_A, "untuk grup A", "a")
+    assert conn.execute("SELECT count(*) FROM wa_outbox WHERE session_name = 'a'"
+                        ).fetchone() == (4,)
+    a = pooled(db_url, tmp_path, "a", f"{G_A},{G_BOTH}", ADMIN_WHATSAPP=ADMIN)
+    b = pooled(db_url, tmp_path, "b", G_BOTH, ADMIN_WHATSAPP=ADMIN)
+    with gateway_thread(b):
+        assert wait_for(lambda: conn.execute(
+            "SELECT groups_seen_at IS NOT NULL FROM wa_session WHERE name = 'b'"
+        ).fetchone() == (True,), 10)
+        with gateway_thread(a):
+            assert wait_for(lambda: len(sends(tmp_path, "b")) >= 3, 15)
+            time.sleep(2.5)  # more checks ran (a's own, b's of the others): still one alert
+    assert {i: s for i, s in sent_by(tmp_path, "a", "b").items() if i in people or i == group} \
+        == dict.fromkeys(people, "b")
+    # the group no other session is in waits for a's pause to end (not failed)
+    assert conn.execute("SELECT status, session_name FROM wa_outbox WHERE id = %s",
+                        (group,)).fetchone() == ("pending", "a")
+    alerts = [r[0] for r in conn.execute(
+        "SELECT content FROM wa_outbox WHERE type = 'admin_alert' "
+        "AND dedupe_key LIKE '%:pool_hand_over:%'").fetchall()]
+    assert len(alerts) == 1
+    assert alerts[0].startswith("[wa-gateway ")
+    assert "session a is paused until " in alerts[0] and " WIB (rate-overlimit): 3 pending " \
+        "message(s) moved to the other session(s) of pool satu" in alerts[0]
