@@ -31,8 +31,9 @@ import psycopg
 
 from gateway.alerts import alert
 from gateway.config import GatewaySettings
+from outbox import engine
 from outbox.db import is_connection_error
-from outbox.engine import Conn
+from outbox.engine import Conn, ExpiredLeasePolicy
 from outbox.sql import QueryFile
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ class PoolKeeper:
         assert settings.pool is not None
         self.settings = settings
         self.pool = settings.pool
+        self.policy = ExpiredLeasePolicy(settings.outbox.expired_lease_policy)
         self._clock = clock
         self._own_episode: str | None = None  # why the own session cannot send (None: it can)
         self._own_began = 0  # when that episode began (unix time): the alert's once key
@@ -208,6 +210,11 @@ class PoolKeeper:
             return
         self._peers_at = now
         for peer in unavailable_peers(conn, self.pool, own, self.settings.pool_handover):
+            if peer.why == "unserved":
+                # no process holds its lock: its rows left `sending` by a gateway that died
+                # are given back (or failed) by the expired-lease rule, as their rescuer would,
+                # once their lease ran out; then they are handed over with the others
+                engine.release_expired(conn, policy=self.policy, session=peer.name)
             since = peer.since.isoformat() if peer.since else "never"
             self._hand_over(conn, peer.name, describe(peer.why, peer.since, peer.pause_reason),
                             episode=f"{peer.name}:{peer.why}:{since}", own=False)

@@ -6,6 +6,7 @@ transports' groups come from WA_FAKE_GROUPS). The routing itself is the database
 from __future__ import annotations
 
 import logging
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -16,7 +17,14 @@ import pytest
 
 from gateway.config import load_gateway_settings, parse_groups
 from outbox.errors import ConfigError
-from tests.gateway_helpers import gateway_env, gateway_thread, read_jsonl, settings_for, wait_for
+from tests.gateway_helpers import (
+    gateway_env,
+    gateway_thread,
+    read_jsonl,
+    settings_for,
+    start_gateway,
+    wait_for,
+)
 
 Conn = psycopg.Connection[Any]
 
@@ -264,3 +272,47 @@ def test_a_paused_session_hands_over_its_people_and_keeps_its_groups_waiting(
     assert alerts[0].startswith("[wa-gateway ")
     assert "session a is paused until " in alerts[0] and " WIB (rate-overlimit): 3 pending " \
         "message(s) moved to the other session(s) of pool satu" in alerts[0]
+
+
+@pytest.mark.slow
+def test_a_killed_gateways_rows_are_sent_by_the_other_process(db_url: str, conn: Conn,
+                                                              tmp_path: Path) -> None:
+    """Real processes: a is killed (-9) mid-drain; b hands over its pending rows once a's
+    heartbeat is stale, and its rows left `sending` once their lease ran out. Every row is sent;
+    only rows in flight at the kill may be sent twice (the resend policy, as without a pool)."""
+    common = {"WA_POOL": POOL, "WA_FAKE_GROUPS": "none", "OUTBOX_LEASE_SECONDS": "5",
+              "WA_HEARTBEAT_SECONDS": "1", "WA_POOL_HANDOVER_SECONDS": "3",
+              "WA_CLAIM_BATCH": "5"}
+    env_a = gateway_env(db_url, tmp_path / "a.jsonl", WA_SESSION_NAME="a",
+                        WA_TRANSPORT_DELAY_SECONDS="0.05", **common)
+    env_b = gateway_env(db_url, tmp_path / "b.jsonl", WA_SESSION_NAME="b", **common)
+    proc_a = start_gateway(env_a, log_dir=tmp_path)
+    proc_b = start_gateway(env_b, log_dir=tmp_path)
+    try:
+        assert wait_for(lambda: conn.execute(
+            "SELECT count(*) FROM wa_session WHERE pool = 'satu' AND state = 'connected'"
+        ).fetchone() == (2,), 20)
+        with conn.transaction():
+            conn.execute("INSERT INTO wa_recipient_session (pool, recipient, session_name) "
+                         "SELECT 'satu', '62812' || lpad(g::text, 8, '0') || '@s.whatsapp.net', "
+                         "'a' FROM generate_series(1, 60) AS g")
+            conn.execute("INSERT INTO wa_outbox (recipient, content, type, session_name) "
+                         "SELECT '62812' || lpad(g::text, 8, '0'), 'pesan ' || g, 'text', 'a' "
+                         "FROM generate_series(1, 60) AS g")
+        assert wait_for(lambda: len(read_jsonl(tmp_path / "a.jsonl")) >= 10, 15)
+        proc_a.kill()
+        proc_a.wait(5)
+        assert wait_for(lambda: open_rows(conn) == 0, 30)
+    finally:
+        for proc in (proc_a, proc_b):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(10) == 0
+    lines = sends(tmp_path, "a", "b")
+    ids = Counter(int(line["outbox_id"]) for line in lines)
+    rows = dict(conn.execute("SELECT id, status FROM wa_outbox").fetchall())
+    assert set(rows.values()) == {"sent"}
+    assert set(ids) == set(rows)  # every row sent
+    by_b = {int(line["outbox_id"]) for line in read_jsonl(tmp_path / "b.jsonl")}
+    assert len(by_b) >= 60 - len(read_jsonl(tmp_path / "a.jsonl"))
+    assert sum(n - 1 for n in ids.values()) <= 5  # at most a claim's rows in flight

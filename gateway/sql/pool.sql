@@ -68,10 +68,11 @@ RETURNING group_jid
 SELECT moved, failed FROM wa_pool_hand_over(%(session)s::text, %(why)s::text)
 
 -- name: unavailable_peers
--- The other sessions of the pool that have pending rows and cannot send them: logged out,
--- banned, paused, or served by no gateway (nobody holds their session lock, as in gateway.sql's
--- unserved_sessions) with a heartbeat older than %(stale)s. `since` names the episode (one
--- admin alert per episode): when the state changed, the end of the pause, the last heartbeat.
+-- The other sessions of the pool that have open rows (pending, or sending: a dead gateway's
+-- rows come back when their lease runs out) and cannot send them: logged out, banned, paused, or
+-- served by no gateway (nobody holds their session lock, as in gateway.sql's unserved_sessions)
+-- with a heartbeat older than %(stale)s. `since` names the episode (one admin alert per
+-- episode): when the state changed, the end of the pause, the last heartbeat.
 SELECT s.name,
        CASE WHEN s.state IN ('logged_out', 'banned') THEN s.state
             WHEN s.paused_until > now() THEN 'paused'
@@ -83,7 +84,8 @@ SELECT s.name,
   FROM wa_session AS s
  WHERE s.pool = %(pool)s::text AND s.name <> %(session)s::text
    AND EXISTS (SELECT 1 FROM wa_outbox AS o
-                WHERE o.is_open AND o.status = 'pending' AND o.session_name = s.name)
+                WHERE o.is_open AND o.status IN ('pending', 'sending')
+                  AND o.session_name = s.name)
    AND (s.state IN ('logged_out', 'banned')
         OR s.paused_until > now()
         OR ((s.heartbeat_at IS NULL OR s.heartbeat_at < now() - %(stale)s::interval)
