@@ -215,6 +215,18 @@ def test_personal_chats_spread_by_budget_and_stick(conn: Conn) -> None:
                         "WHERE recipient = '6281200000000@s.whatsapp.net'").fetchone() == ("b",)
 
 
+def test_a_new_recipient_goes_to_a_running_session_rather_than_a_stopped_one(
+        conn: Conn) -> None:
+    pool(conn, "a", "b")
+    conn.execute("UPDATE wa_session SET heartbeat_at = now()")
+    conn.execute("UPDATE wa_session SET state = 'offline' WHERE name = 'b'")
+    conn.execute("UPDATE wa_session SET max_per_day = 10 WHERE name = 'a'")
+    # b has more budget left, but no gateway runs it
+    assert status(conn, insert(conn, "081200000001", "halo"))[3] == "a"
+    conn.execute("UPDATE wa_session SET state = 'connected' WHERE name = 'b'")
+    assert status(conn, insert(conn, "081200000002", "halo"))[3] == "b"
+
+
 def test_groups_go_only_to_a_member_or_fail_with_the_reason(conn: Conn) -> None:
     pool(conn, "a", "b")
     conn.execute("UPDATE wa_session SET groups_seen_at = now()")

@@ -100,8 +100,9 @@ $$;
 
 -- The pool session that should serve a recipient now, other than p_exclude: an available one
 -- (for a group: a member, and a session whose groups are not known yet only when no known
--- member is available), the one with the most daily budget left (max_per_day, default 400,
--- minus its sends in the last 24 hours and its open rows). When none is available: for a
+-- member is available), served by a running gateway (not offline, a heartbeat in the last 5
+-- minutes) rather than not, and of those the one with the most daily budget left
+-- (max_per_day, default 400, minus its sends in the last 24 hours and its open rows). When none is available: for a
 -- group, any member even if unavailable (the rows wait for it), or the problem when the pool
 -- has no member at all; for a person, NULL (the caller keeps the current session).
 CREATE FUNCTION wa_pool_pick(p_pool text, p_recipient text, p_exclude text,
@@ -119,6 +120,8 @@ BEGIN
             OR EXISTS (SELECT 1 FROM wa_group_member AS g
                         WHERE g.session_name = s.name AND g.group_jid = p_recipient))
      ORDER BY (is_group AND s.groups_seen_at IS NULL),
+              (s.state = 'offline' OR s.heartbeat_at IS NULL
+               OR s.heartbeat_at < now() - interval '5 minutes'),
               coalesce(s.max_per_day, 400)
               - (SELECT count(*) FROM wa_send_log AS l
                   WHERE l.session_name = s.name AND l.sent_at > now() - interval '24 hours')
