@@ -46,6 +46,7 @@ from bench.common import table
 from bench.data.capture_trace import read
 from outbox.capacity import Outcome, Pace, Row, Session, percentile, simulate
 from outbox.logs import JAKARTA
+from producers import deadlines
 
 DATA = Path(__file__).resolve().parent / "data"
 TODAY_TRACE = DATA / "demo-day-today.jsonl.gz"
@@ -64,9 +65,7 @@ PRIORITY = {
     "task_delivery_recap": 0,
 }
 DEFAULT_PRIORITY = 10
-# producers/deadlines.py: end of the slot's Jakarta day; two evening jobs the day after; none
-NEXT_DAY = ("amplify_monthly_report", "admin_daily_summary")
-NO_DEADLINE = ("complaint_response", "complaint_forward", "admin_alert", "text")
+NEXT_DAY = ("amplify_monthly_report", "admin_daily_summary")  # judged a day later
 MAX_CAPTION = 1024  # producers.jobs.reports.MAX_CAPTION (WhatsApp's documented caption limit)
 
 COMPLAINT = ("complaint_response", "complaint_forward")
@@ -158,19 +157,28 @@ def derive_new(rows: Sequence[TraceRow]) -> list[TraceRow]:
             last = max(texts, key=lambda r: r.id)
             if last.length + 2 + att.length <= MAX_CAPTION:
                 merged.add(last.id)
-    out = []
-    for r in rows:
-        if r.id in merged:
-            continue
-        if r.type in NO_DEADLINE:
-            expires = None
-        else:
-            day_end = (r.slot + timedelta(days=1)).replace(hour=0, minute=0)
-            expires = (day_end + timedelta(days=1) if r.type in NEXT_DAY else day_end) - r.slot
-        out.append(TraceRow(r.id, r.slot, r.type, r.to, r.att, r.length, r.key,
-                            PRIORITY.get(r.type, DEFAULT_PRIORITY), derived_collapse(r),
-                            expires))
-    return out
+    return [TraceRow(r.id, r.slot, r.type, r.to, r.att, r.length, r.key,
+                     PRIORITY.get(r.type, DEFAULT_PRIORITY), derived_collapse(r), None)
+            for r in rows if r.id not in merged]
+
+
+def expiry(typ: str, slot: datetime) -> datetime | None:
+    """The producers' deadline rule (producers/deadlines.py) for a run at its slot. The
+    captured rows' own expires_at cannot be used: make demo simulates a June day while the
+    database clock is today's, and a deadline is never before the database's now()."""
+    return deadlines.expires_at(typ, slot, slot)
+
+
+def shift_key(key: str, day: int, province: int) -> str:
+    """A collapse key of the trace day moved to ``day`` of the week, per province: its dates
+    follow the day (a key without a date, ``username_recap:<client>``, still replaces the
+    previous day's row, as in production)."""
+    trace_day = datetime.fromisoformat(TRACE_DAY)
+    for back in (0, 1):
+        old = (trace_day - timedelta(days=back)).date().isoformat()
+        new = (WEEK_START + timedelta(days=day - back)).date().isoformat()
+        key = key.replace(old, new)
+    return f"{province}:{key}"
 
 
 def week(rows: Sequence[TraceRow], provinces: int, *, new: bool) -> list[Row]:
@@ -192,8 +200,8 @@ def week(rows: Sequence[TraceRow], provinces: int, *, new: bool) -> list[Row]:
                     id=n, type=r.type,
                     priority=(r.priority if r.priority is not None else 0) if new else 0,
                     recipient=f"{p}:{r.to}", available_at=slot,
-                    expires_at=slot + r.expires_after if new and r.expires_after else None,
-                    collapse_key=f"{day}:{p}:{r.collapse}" if new and r.collapse else None,
+                    expires_at=expiry(r.type, slot) if new else None,
+                    collapse_key=shift_key(r.collapse, day, p) if new and r.collapse else None,
                     slot=slot, tag=(klass, target)))
     return result
 
@@ -226,6 +234,13 @@ class Result:
     undelivered: int  # still queued at the end of the week
     lags: dict[str, tuple[float, float, float, bool] | None]  # p50, p95, max (s), censored
     missed: dict[str, int]  # class -> rows past their target (late, expired or undelivered)
+
+    @property
+    def in_time(self) -> float:
+        """The share of the latest versions (rows not superseded) delivered by their target:
+        a superseded row's information travels in the row that replaced it."""
+        latest = self.rows - self.superseded
+        return 1 - sum(self.missed.values()) / latest if latest else 1.0
 
     @property
     def targets_met(self) -> bool:
@@ -330,7 +345,7 @@ def result_rows(results: Iterable[Result]) -> list[list[Any]]:
     for r in results:
         mean = sum(r.sends_per_day) / DAYS
         rows.append([r.label, num(mean), num(max(r.sends_per_day)), num(r.superseded),
-                     num(r.expired), num(r.undelivered),
+                     num(r.expired), num(r.undelivered), f"{r.in_time * 100:.1f} %",
                      lag_cell(r.lags["complaint"]), lag_cell(r.lags["same-day"]),
                      lag_cell(r.lags["07:00 recap"]), lag_cell(r.lags["task list"]),
                      ", ".join(f"{k} {num(v)}" for k, v in r.missed.items() if v) or "none",
@@ -339,7 +354,7 @@ def result_rows(results: Iterable[Result]) -> list[list[Any]]:
 
 
 RESULT_HEADER = ["scenario", "sends/day (mean)", "max/day", "superseded", "expired",
-                 "queued at week end", "complaint lag p50/p95/max",
+                 "queued at week end", "latest versions in time", "complaint lag p50/p95/max",
                  "same-day recap lag", "07:00 recap lag", "task list lag",
                  "rows past their target", "targets met"]
 
@@ -393,21 +408,21 @@ def run(quick: bool = False) -> str:
             "lag after the slot (p50 / p95 / max; + = the value is a lower bound, rows still "
             "queued at the end of the week)", RESULT_HEADER, result_rows(shown)))
         today_info = len(today_rows) / DAYS  # every row is information that must be sent
-        best = next((r for r in new_tried if r.numbers == new_n), new_tried[-1])
-        new_sends = sum(best.sends_per_day) / DAYS
-        reduction = 1 - new_sends / today_info
+        summary = []
+        for r in [today_one, *today_best, *new_tried]:
+            sends = sum(r.sends_per_day) / DAYS
+            summary.append([r.label, num(r.numbers), num(sends),
+                            f"{(1 - sends / today_info) * 100:.0f} %",
+                            f"{r.in_time * 100:.1f} %", "yes" if r.targets_met else "no",
+                            "yes" if r.every_deadline else "no"])
         out.append(table(
-            f"Numbers needed to meet every deadline and sends for the same information, "
-            f"{provinces} province{'s' if provinces > 1 else ''}",
-            ["behaviour", "numbers needed", "sends per day to deliver the week",
-             "fewer sends than today", "target"],
-            [["today (priority 0, id order, no supersede/expiry/merge)",
-              num(today_n) if today_n else f"> {4 * start}", num(today_info), "-",
-              ""],
-             [f"new ({'derived' if derived else 'captured'} stream)",
-              num(new_n) if new_n else "not found", num(new_sends),
-              f"{reduction * 100:.0f} %",
-              ">= 40 % fewer, <= 2 numbers" if provinces == 1 else ""]]))
+            f"Sends against today's for the same information, {provinces} "
+            f"province{'s' if provinces > 1 else ''} (today delivers the information with "
+            f"{num(today_info)} sends a day: one per row; numbers needed to meet every "
+            f"deadline: today's rules {num(today_n) if today_n else f'> {4 * start}'}, new "
+            f"{num(new_n) if new_n else 'not found'})",
+            ["scenario", "numbers", "sends/day", "fewer sends than today",
+             "latest versions in time", "3 targets met", "every deadline met"], summary))
     return "\n".join(out)
 
 
