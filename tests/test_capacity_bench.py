@@ -34,8 +34,13 @@ def test_the_derived_new_stream() -> None:
     assert new[2].collapse == new[4].collapse == "progress_report:2026-06-08:daily:BATU:ig"
     assert new[1].collapse is None and new[3].collapse is None
     assert (new[1].priority, new[2].priority, new[3].priority) == (10, 20, 30)
-    assert new[2].expires_after == timedelta(hours=8, minutes=40)  # 00.00 WIB after 15.20
-    assert new[3].expires_after is None
+    # the producers' deadlines, at the slot: 00.00 WIB after the day; a complaint never
+    assert bench.expiry("progress_report", at(15, 20)) == at(0, 0) + timedelta(days=1)
+    assert bench.expiry("admin_daily_summary", at(22, 0)) == at(0, 0) + timedelta(days=2)
+    assert bench.expiry("complaint_response", at(16, 5)) is None
+    assert bench.shift_key("username_recap:BATU", 3, 2) == "2:username_recap:BATU"
+    assert (bench.shift_key("same_day_recap:2026-06-08:daily:BATU:ig", 2, 0)
+            == "0:same_day_recap:2026-06-10:daily:BATU:ig")
     # a text that fits in the workbook's caption travels with it; a longer one does not
     text = trace_row(5, at(7, 0), "weekly_report", "p9", "weekly_report:a:p9", length=958)
     book = trace_row(6, at(7, 0), "weekly_report", "p9", "weekly_report:xlsx:p9", length=64,
