@@ -73,17 +73,30 @@ def heartbeat(conn: Conn, session: str, *, lock_pid: int | None = None) -> bool:
     return _row(conn, "heartbeat", {"session": session, "lock_pid": lock_pid}) is not None
 
 
-def start_send(conn: Conn, msg: ClaimedMessage, *, lease: timedelta, lock_pid: int,
-               settle: Sequence[Sent] = ()) -> bool:
-    """Settle ``settle`` (sends of the same claim), then mark ``msg`` in flight and renew its
-    lease, only while it is still leased by its claim and the session lock is held by
-    ``lock_pid``; ``False``: do not send it (``settle`` was settled all the same)."""
+def start_sends(conn: Conn, msgs: Sequence[ClaimedMessage], *, lease: timedelta,
+                lock_pid: int, settle: Sequence[Sent] = ()) -> set[int]:
+    """Settle ``settle`` (earlier sends, any claim), then start the chunk ``msgs`` (rows of one
+    claim, in claim order): its first row is marked in flight (it stands for the chunk, see
+    ``release_orphans``) and its lease renewed, only while the session lock is held by
+    ``lock_pid``. The ids that may be sent: the chunk's rows still leased by their claim;
+    none when the fence refused or the first row's lease was lost (``settle`` is settled all
+    the same). One statement, one commit, one row written besides the settles."""
+    if not msgs:
+        return set()
     with conn.cursor() as cur:
         cur.execute(_q("start_send"), {
-            "id": msg.id, "token": msg.claim_token, "lease": lease, "lock_pid": lock_pid,
-            "sent_id": [s.id for s in settle], "wa_message_id": [s.wa_message_id for s in settle],
+            "id": [m.id for m in msgs], "token": [m.claim_token for m in msgs],
+            "session": msgs[0].session_name, "lease": lease, "lock_pid": lock_pid,
+            "sent_id": [s.id for s in settle], "sent_token": [s.claim_token for s in settle],
+            "wa_message_id": [s.wa_message_id for s in settle],
             "sent_at": [s.sent_at for s in settle]})
-        return cur.fetchone() is not None
+        return {int(row[0]) for row in cur.fetchall()}
+
+
+def start_send(conn: Conn, msg: ClaimedMessage, *, lease: timedelta, lock_pid: int,
+               settle: Sequence[Sent] = ()) -> bool:
+    """:func:`start_sends` for one row: ``False``, do not send it."""
+    return msg.id in start_sends(conn, [msg], lease=lease, lock_pid=lock_pid, settle=settle)
 
 
 def renew_lease(conn: Conn, token: UUID, lease: timedelta) -> int:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from gateway import db
 from gateway.alerts import alert
 from gateway.config import GatewaySettings, next_poll
-from gateway.outcome import decide
+from gateway.outcome import Action, Sent, decide
 from gateway.pacing import Pacer
 from gateway.sending import SendError, SendResult, Transport, validate
 from gateway.session import LockLost, Session
@@ -36,6 +36,12 @@ from outbox.notify import NotifyWaiter
 log = logging.getLogger(__name__)
 
 _HOUSEKEEPING_SECONDS = 1.0
+# With pacing off one statement settles the sends before it, marks a chunk of rows in flight and
+# checks the fence. A chunk lasts at most this long: a send whose chunk started earlier starts a
+# new one first. So the rows sent but not settled are at most those of the last 50 ms (and of
+# one chunk), whatever the transport's speed, and a process frozen past the takeover threshold
+# sends nothing more when it resumes. A fast drain (10,000 sends a second) is not slowed.
+CHUNK_SECONDS = 0.05
 _WIB = ZoneInfo("Asia/Jakarta")
 
 
@@ -103,8 +109,8 @@ class SendLoop:
             batch = self.pacer.claim(conn, worker=self.settings.worker_id,
                                      lease=self.settings.outbox.lease)
             if not batch:
-                if self.settle.busy():
-                    self.settle.wait()  # unsettled rows hold their recipients' next rows
+                if self.settle.busy() or self.settle.unsettled:
+                    self.settle.flush()  # unsettled rows hold their recipients' next rows
                     continue
                 if self.once:
                     return ExitCode.OK
@@ -169,47 +175,86 @@ class SendLoop:
     def _send_batch(self, batch: list[ClaimedMessage]) -> None:
         self._renewed_at = time.monotonic()
         lease = self.settings.outbox.lease
+        started: set[int] = set()
+        fenced_at = 0.0
+        halted = False
         for index, msg in enumerate(batch):
             if self.stop.is_set():
                 self._give_back(batch[index:])
+                halted = True
                 break
             if time.monotonic() - self._renewed_at > lease.total_seconds() / 3:
                 # a long batch: the rows still to be sent keep their lease (nobody takes back
                 # rows this process is still working on)
                 db.renew_lease(self.conn, msg.claim_token, lease)
                 self._renewed_at = time.monotonic()
-            if self._process(msg):  # halted: the session is throttled or not connected
+            if msg.id not in started or time.monotonic() - fenced_at > CHUNK_SECONDS:
+                # the fence, checked before every chunk (one row with pacing on), and a new
+                # chunk once this one is older than CHUNK_SECONDS
+                started = self._start(self.chunk(batch, index))
+                fenced_at = time.monotonic()
+                if msg.id not in started:
+                    log.warning("lease lost before the send; skipped", extra={"outbox_id": msg.id})
+                    continue
+            action = self._process(msg)
+            if action.halts_batch:  # halted: the session is throttled or not connected
                 if index + 1 < len(batch):
                     self._give_back(batch[index + 1:])
+                halted = True
                 break
-        # A full batch (bulk drain): its settle is committed while the next batch is claimed
-        # and sent. A partial one drained what was due: settle now, one thread hop fewer.
-        self.settle.flush(wait=len(batch) < self.settings.claim_batch)
+            if not isinstance(action, Sent):
+                # its settle settled the chunk's sends (and their mark): the next send starts
+                # a new chunk, so the rows still to be sent are marked again
+                started = set()
+        # A full batch (bulk drain) stays unsettled while the next batch is claimed: the
+        # statement that starts the next chunk settles it. Anything else is settled now.
+        if halted or len(batch) < self.settings.claim_batch:
+            self.settle.flush()
+
+    def chunk(self, batch: list[ClaimedMessage], index: int) -> list[ClaimedMessage]:
+        """The rows from ``batch[index]`` that one statement marks in flight (and fences).
+
+        One row with pacing on, under the ``hold`` policy (a crash would fail every row of the
+        chunk as "delivery unknown", sent or not) and for a row on its second attempt or later
+        (a row that may have killed the previous process is sent alone, so a poison row fails
+        alone); with pacing off, else, the first-attempt rows that follow, at most the batch
+        (``WA_CLAIM_BATCH``): a crash repeats at most those. Only the first row is written
+        (``start_send``); ``release_orphans`` counts the claim's other first-attempt rows with
+        it."""
+        first = batch[index]
+        if (self.pacer.enabled or self.policy is ExpiredLeasePolicy.HOLD
+                or first.attempts > 1):
+            return [first]
+        end = index + 1
+        while end < len(batch) and batch[end].attempts <= 1:
+            end += 1
+        return batch[index:end]
+
+    def _start(self, chunk: list[ClaimedMessage]) -> set[int]:
+        """Settle the buffered sends and mark ``chunk`` in flight, fenced: the ids that may be
+        sent. Raises :class:`LockLost` when this process no longer holds the session lock."""
+        lock_pid = self.session.lock_pid
+        if lock_pid is None:
+            raise LockLost(f"session {self.session.name}: the session lock is not held")
+        done = self.settle.take()
+        try:
+            started = db.start_sends(self.conn, chunk, lease=self.settings.outbox.lease,
+                                     lock_pid=lock_pid, settle=done)
+        except BaseException:
+            self.settle.give_back(done)
+            raise
+        if not started and db.session_lock_pid(self.conn, self.session.name) != lock_pid:
+            raise LockLost(f"session {self.session.name}: this process no longer holds the "
+                           "session lock; nothing more is sent")
+        return started
 
     def _give_back(self, rows: list[ClaimedMessage]) -> None:
         self.settle.release(rows)
         log.info("released %d claimed row(s) unsent", len(rows))
 
-    def _process(self, msg: ClaimedMessage) -> bool:
-        """Send one row and settle what came of it; ``True`` halts the rest of the batch."""
-        lock_pid = self.session.lock_pid
-        if lock_pid is None:
-            raise LockLost(f"session {self.session.name}: the session lock is not held")
-        done = self.settle.take(msg.claim_token)
-        try:
-            started = db.start_send(self.conn, msg, lease=self.settings.outbox.lease,
-                                    lock_pid=lock_pid, settle=done)
-        except BaseException:
-            self.settle.give_back(done)
-            raise
-        if not started:
-            # the fence, checked before every send: the row must still be ours, and the session
-            # lock still held by this process
-            if db.session_lock_pid(self.conn, self.session.name) != lock_pid:
-                raise LockLost(f"session {self.session.name}: this process no longer holds the "
-                               "session lock; nothing more is sent")
-            log.warning("lease lost before the send; skipped", extra={"outbox_id": msg.id})
-            return False
+    def _process(self, msg: ClaimedMessage) -> Action:
+        """Send one row (its chunk marked in flight) and settle what came of it; what was
+        decided (``halts_batch``: stop the batch)."""
         result: SendResult | BaseException
         watchdog = self.watchdog
         try:
@@ -237,4 +282,4 @@ class SendLoop:
         if isinstance(result, SendResult) and self.pacer.enabled:
             self.settle.flush()
             self.pacer.sent()
-        return action.halts_batch
+        return action

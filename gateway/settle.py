@@ -1,9 +1,10 @@
 """Settling: carrying out what :func:`gateway.outcome.decide` decided, and counting it.
 
-Successful sends are buffered and settled together (one statement per claim) at each settle
-point: before any sleep, an empty claim, a failure, a release, and at shutdown; with pacing on,
-after every send. With pacing off a :class:`Settler` thread commits a full batch's settles on its
-own connection while the loop claims and sends the next one.
+Successful sends are buffered and settled together at each settle point: by the statement
+that starts the next send (pacing on) or the next chunk (pacing off), and before any sleep, an
+empty claim, a failure, a release, and at shutdown; with pacing on, after every send. A full
+batch's sends stay buffered while the next batch is claimed and are settled by its first
+chunk's statement, so the rows sent but not settled never outnumber one chunk.
 """
 
 from __future__ import annotations
@@ -117,14 +118,14 @@ class Settlements:
             self._pending[:0] = self.settler.unsettled
             self.settler.unsettled = []
 
-    def take(self, token: object) -> list[engine.Sent]:
+    def take(self) -> list[engine.Sent]:
         """The buffered sends, handed to the caller to settle with its next statement (the
-        send loop's ``start_send``); only when they all belong to claim ``token`` and the settle
-        thread has nothing in hand (otherwise they are settled here first, and nothing is
-        returned)."""
+        send loop's ``start_send``, which settles each under its own claim token); only when
+        the settle thread has nothing in hand (otherwise they are settled here first, and
+        nothing is returned)."""
         if not self._pending:
             return []
-        if self.busy() or any(s.claim_token != token for s in self._pending):
+        if self.busy():
             self.flush()
             return []
         self.transport.flush()  # the fake transports write their send log here
@@ -140,18 +141,17 @@ class Settlements:
         return len(self._pending)
 
     def flush(self, *, wait: bool = True) -> None:
-        """Settle the buffered sends; ``wait=False`` lets the settle thread commit them."""
+        """Settle the buffered sends on the loop's connection (after whatever the settle thread
+        holds); ``wait=False`` hands them to the settle thread instead."""
         self.transport.flush()
+        if self._pending and not wait and self.settler is not None:
+            pending, self._pending = self._pending, []
+            self.settler.submit(pending)
+            return
+        self.wait()
         if self._pending:
-            pending = self._pending
-            if self.settler is None:
-                engine.mark_sent_many(self.conn, pending)  # raises: they stay buffered
-                self._pending = []
-            else:
-                self._pending = []
-                self.settler.submit(pending)
-        if wait and self.settler is not None:
-            self.settler.wait()
+            engine.mark_sent_many(self.conn, self._pending)  # raises: they stay buffered
+            self._pending = []
 
     def release(self, rows: list[ClaimedMessage]) -> None:
         """Give claimed rows back unsent (stop requested, batch halted)."""

@@ -77,13 +77,17 @@ UPDATE wa_session SET heartbeat_at = now()
 RETURNING heartbeat_at
 
 -- name: start_send
--- Just before a row is handed to WhatsApp: settle the sends done since the last one (the same
--- SET as outbox.sql's mark_sent_many, under the same claim token), record the row in flight
--- (send_started_at: the one a crash leaves "delivery unknown"), renew its lease, and check the
--- fence, all in one statement. Nothing is returned, and the row is not sent, unless the row is
--- still leased by this claim AND the session lock is still held by %(lock_pid)s (this
--- process's LISTEN connection). So at any time at most the row just sent is unsettled and one
--- row is in flight: a crash or a takeover repeats at most those.
+-- Just before rows are handed to WhatsApp: settle the sends done since the last such statement
+-- (the same SET as outbox.sql's mark_sent_many, each under its own claim token), mark the
+-- chunk's first row in flight (send_started_at) and renew its lease, and check the fence, all
+-- in one statement. The chunk's rows are returned, and may be sent, only while each is still
+-- leased by its claim AND its first row could be marked AND the session lock is still held by
+-- %(lock_pid)s (this process's LISTEN connection); nothing when the first row's lease was lost.
+-- With pacing on a chunk is one row. With pacing off it is the rest of the claim's first-attempt
+-- rows (gateway/loop.py), and one marked row stands for them: release_orphans counts every
+-- first-attempt row of a claim with a marked row as in flight, so one row is written per chunk,
+-- not one per send. The fence does not depend on the row (one session per gateway), so
+-- PostgreSQL evaluates it once.
 WITH settled AS (
     UPDATE wa_outbox AS w
        SET status = 'sent',
@@ -92,21 +96,28 @@ WITH settled AS (
            wa_message_id = t.wa_message_id,
            last_error = NULL,
            lease_expires_at = NULL
-      FROM unnest(%(sent_id)s::bigint[], %(wa_message_id)s::text[], %(sent_at)s::timestamptz[])
-           AS t(id, wa_message_id, sent_at)
-     WHERE w.id = t.id AND w.claim_token = %(token)s::uuid AND w.status = 'sending'
+      FROM unnest(%(sent_id)s::bigint[], %(sent_token)s::uuid[], %(wa_message_id)s::text[],
+                  %(sent_at)s::timestamptz[]) AS t(id, token, wa_message_id, sent_at)
+     WHERE w.id = t.id AND w.claim_token = t.token AND w.status = 'sending'
+    RETURNING w.id
+), marked AS (
+    UPDATE wa_outbox AS w
+       SET send_started_at = now(),
+           lease_expires_at = greatest(w.lease_expires_at, now() + %(lease)s::interval)
+     WHERE w.id = (%(id)s::bigint[])[1] AND w.claim_token = (%(token)s::uuid[])[1]
+       AND w.status = 'sending' AND w.session_name = %(session)s::text
+       AND EXISTS (
+            SELECT 1 FROM pg_locks AS l
+             WHERE l.locktype = 'advisory' AND l.granted AND l.pid = %(lock_pid)s::int
+               AND l.classid = hashtext('cicero-wa-gateway')::oid
+               AND l.objid = hashtext(%(session)s::text)::oid AND l.objsubid = 2)
     RETURNING w.id
 )
-UPDATE wa_outbox
-   SET send_started_at = now(),
-       lease_expires_at = greatest(lease_expires_at, now() + %(lease)s::interval)
- WHERE id = %(id)s::bigint AND claim_token = %(token)s::uuid AND status = 'sending'
-   AND EXISTS (
-        SELECT 1 FROM pg_locks AS l
-         WHERE l.locktype = 'advisory' AND l.granted AND l.pid = %(lock_pid)s::int
-           AND l.classid = hashtext('cicero-wa-gateway')::oid
-           AND l.objid = hashtext(session_name)::oid AND l.objsubid = 2)
-RETURNING id, (SELECT count(*) FROM settled)
+SELECT w.id, (SELECT count(*) FROM settled)
+  FROM wa_outbox AS w
+  JOIN unnest(%(id)s::bigint[], %(token)s::uuid[]) AS c(id, token)
+    ON w.id = c.id AND w.claim_token = c.token
+ WHERE w.status = 'sending' AND EXISTS (SELECT 1 FROM marked)
 
 -- name: renew_lease
 -- Renew the lease of the rows of a claim still being worked on (a long batch never outlives
@@ -119,26 +130,41 @@ RETURNING id
 -- name: release_orphans
 -- The new owner of a session, as soon as it holds the session lock: every row still `sending`
 -- was left by a previous owner (a crash, a kill, a lost database) or by this process before it
--- reconnected. Rows never handed to WhatsApp (send_started_at IS NULL) go back to pending with
--- the attempt uncounted. The row that was in flight follows the delivery-unknown rule
--- (docs/concepts/delivery.md): 'hold' fails it "delivery unknown", 'resend' puts it back with
--- the attempt counted (failed when the attempts are used up, so a row that kills the process
--- every time fails alone).
+-- reconnected. Rows never handed to WhatsApp go back to pending with the attempt uncounted.
+-- The rows that were in flight follow the delivery-unknown rule (docs/concepts/delivery.md):
+-- 'hold' fails them "delivery unknown", 'resend' puts them back with the attempt counted
+-- (failed when the attempts are used up, so a row that kills the process every time fails
+-- alone). In flight: a row marked by start_send (send_started_at), and, with pacing off, every
+-- first-attempt row of a claim one of whose rows is marked, under 'resend' (the chunk the mark
+-- stands for; under 'hold' and for later attempts the gateway marks each row itself).
+WITH marked AS (
+    SELECT DISTINCT m.claim_token
+      FROM wa_outbox AS m
+     WHERE m.is_open AND m.status = 'sending' AND m.session_name = %(session)s::text
+       AND m.send_started_at IS NOT NULL
+), orphan AS (
+    SELECT o.id,
+           o.send_started_at IS NOT NULL
+           OR (%(policy)s::text = 'resend' AND o.attempts <= 1
+               AND o.claim_token IN (SELECT claim_token FROM marked)) AS in_flight
+      FROM wa_outbox AS o
+     WHERE o.is_open AND o.status = 'sending' AND o.session_name = %(session)s::text
+)
 UPDATE wa_outbox AS w
    SET status = CASE
-           WHEN w.send_started_at IS NULL THEN 'pending'
+           WHEN NOT o.in_flight THEN 'pending'
            WHEN %(policy)s::text = 'hold' OR w.attempts >= w.max_attempts THEN 'failed'
            ELSE 'pending'
        END,
-       attempts = CASE WHEN w.send_started_at IS NULL THEN greatest(w.attempts - 1, 0)
+       attempts = CASE WHEN NOT o.in_flight THEN greatest(w.attempts - 1, 0)
                        ELSE w.attempts END,
        finished_at = CASE
-           WHEN w.send_started_at IS NOT NULL
+           WHEN o.in_flight
             AND (%(policy)s::text = 'hold' OR w.attempts >= w.max_attempts) THEN now()
        END,
        available_at = greatest(w.available_at, now()),
        last_error = CASE
-           WHEN w.send_started_at IS NULL THEN w.last_error
+           WHEN NOT o.in_flight THEN w.last_error
            WHEN %(policy)s::text = 'hold'
            THEN 'delivery unknown: the gateway stopped while the message was being sent ('
                 || %(why)s::text || '); check with the recipient, then retry or cancel'
@@ -148,8 +174,9 @@ UPDATE wa_outbox AS w
            ELSE 'the gateway stopped while sending it (' || %(why)s::text || '); sent again'
        END,
        lease_expires_at = NULL
- WHERE w.is_open AND w.status = 'sending' AND w.session_name = %(session)s::text
-RETURNING w.id, w.status, w.attempts, w.send_started_at IS NOT NULL AS in_flight
+  FROM orphan AS o
+ WHERE w.id = o.id AND w.is_open AND w.status = 'sending'
+RETURNING w.id, w.status, w.attempts, o.in_flight
 
 -- name: pause
 -- Pause sending for the whole session (never shortens a longer pause already in place).
