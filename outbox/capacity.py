@@ -545,8 +545,8 @@ def alert_texts(report: CapacityReport) -> list[tuple[str, str, str]]:
 def text(report: CapacityReport) -> list[str]:
     """The report as printed by ``python -m outbox capacity``."""
     now = report.now
-    lines = [f"Proyeksi kapasitas pada {now.astimezone(JAKARTA):%Y-%m-%d %H.%M} WIB "
-             "(jeda kirim rata-rata; tanpa kegagalan)"]
+    lines = [f"Capacity projection at {now.astimezone(JAKARTA):%Y-%m-%d %H.%M} WIB (mean "
+             "send gap, no failures; times WIB, another day as dd-mm)"]
     if not report.sessions:
         lines.append("no sessions and nothing queued")
     for s in report.sessions:
@@ -576,11 +576,18 @@ def text(report: CapacityReport) -> list[str]:
                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip())
         if s.misses:
             lines.append(f"  projected to miss their deadline: {number(len(s.misses))}")
-            for m in s.misses[:20]:
-                lines.append(f"    #{m.id} {m.type} deadline {hm(m.expires_at, now)} WIB, "
-                             f"would be sent {hm(m.projected_at, now)} WIB")
-            if len(s.misses) > 20:
-                lines.append(f"    ... {number(len(s.misses) - 20)} more")
+            groups: dict[tuple[str, datetime], list[Miss]] = {}
+            for m in s.misses:
+                groups.setdefault((m.type, m.expires_at), []).append(m)
+            for (typ, due), misses in sorted(groups.items(), key=lambda kv: (kv[0][1],
+                                                                             kv[0][0])):
+                when = sorted(m.projected_at for m in misses if m.projected_at is not None)
+                would = (f"{hm(when[0], now)}-{hm(when[-1], now)} WIB" if when
+                         else "not within 7 days")
+                ids = ", ".join(f"#{m.id}" for m in misses[:3])
+                lines.append(f"    {typ}: {number(len(misses))} row(s) ({ids}"
+                             f"{', ...' if len(misses) > 3 else ''}), deadline "
+                             f"{hm(due, now)} WIB, would be sent {would}")
         if s.budget_short:
             lines.append(f"  daily budget runs out before the queue drains "
                          f"({number(s.open_rows - len(s.misses))} to send, "

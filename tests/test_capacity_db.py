@@ -84,8 +84,9 @@ def test_the_cli_prints_the_projected_times(db_url: str, conn: Conn,
     assert f"queue: 3 open, projected to drain at {drained} WIB" in out
     assert re.search(rf"^\s+10\s+daily_report\s+2\s+{re.escape(drained)}\s+0\s+0$", out, re.M)
     assert re.search(r"^\s+20\s+progress_report\s+1\s+-\s+1\s+0$", out, re.M)
-    assert (f"deadline {wib(t + timedelta(minutes=20))} WIB, would be sent {drained} WIB"
-            in out)
+    assert (f"progress_report: 1 row(s) (#1), deadline {wib(t + timedelta(minutes=20))} WIB, "
+            f"would be sent {drained}-{drained} WIB") in out
+    assert out.startswith("Capacity projection at ")
 
 
 def test_defaults_without_the_gateway_pacing_and_an_empty_queue(
