@@ -175,24 +175,36 @@ def test_the_caption_length_counts_utf16_units() -> None:
 
 
 @pytest.mark.parametrize(("over", "merged"), [(-1, True), (0, True), (1, False)])
-def test_the_text_joins_the_caption_up_to_the_limit(over: int, merged: bool) -> None:
+def test_the_text_and_the_label_share_the_caption_up_to_the_limit(over: int,
+                                                                   merged: bool) -> None:
     # text + "\n\n" + label: 1024 units when the text has 1024 - 2 - 30 = 992 of them
     text = "x" * (992 + over)
-    got = reports.merged_caption(text, LABEL)
     assert reports.caption_length(f"{text}\n\n{LABEL}") == 1024 + over
-    assert got == (f"{text}\n\n{LABEL}" if merged else None)
+    # one over: the label no longer fits, the text (993 units) alone still does
+    assert reports.merged_caption(text, LABEL) == (f"{text}\n\n{LABEL}" if merged else text)
     # an emoji in the text counts 2: one character fewer fits
     emoji = "📊" + "x" * (990 + over)
     assert len(emoji) == 991 + over
-    assert (reports.merged_caption(emoji, LABEL) is not None) is merged
+    assert reports.merged_caption(emoji, LABEL) == (
+        f"{emoji}\n\n{LABEL}" if merged else emoji)
 
 
-@pytest.mark.parametrize("over", [-1, 0, 1])
+@pytest.mark.parametrize(("over", "merged"), [(-1, True), (0, True), (1, False)])
+def test_a_text_alone_is_the_caption_up_to_the_limit(over: int, merged: bool) -> None:
+    text = "x" * (1024 + over)
+    assert reports.merged_caption(text, LABEL) == (text if merged else None)
+    emoji = "❄️" * 2 + "📊" + "x" * (1024 - 4 - 2 + over)  # ❄️ is 2 units: ❄ and a selector
+    assert reports.caption_length(emoji) == 1024 + over
+    assert reports.merged_caption(emoji, LABEL) == (emoji if merged else None)
+
+
+@pytest.mark.parametrize("limit", ["combined", "combined-1", "text", "text-1"])
 def test_the_daily_report_merges_at_the_caption_limit(
-        over: int, db_url: str, conn: Conn, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real job, with the limit set around the real caption's length: at the limit and
-    under it one document carries BATU's TikTok text; one over, the text goes first and the
-    workbook keeps its short caption, as before (two sends)."""
+        limit: str, db_url: str, conn: Conn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real job, with the limit set around the real caption's lengths: up to the text
+    with the workbook's label one document carries both; one unit less, the text alone (the
+    file's name says what it is), down to the text's own length; one unit less than that, the
+    text goes first and the workbook keeps its short caption, as before (two sends)."""
     seed(conn)
     conn.execute("UPDATE clients SET client_super = '0813-1111-2222' WHERE client_id = 'BATU'")
     slot = DAY + timedelta(days=1, hours=7)
@@ -202,22 +214,28 @@ def test_the_daily_report_merges_at_the_caption_limit(
                   == f"daily_report:2026-11-22:daily:BATU:tiktok:{GROUP_BATU}")
     label = reports.caption(reports.DAILY_KIND, "POLRES BATU", reports.previous_day(
         slot.date()))
-    size = reports.caption_length(f"{tiktok}\n\n{label}")
-    assert size <= reports.MAX_CAPTION  # the seed's recap fits the real limit
+    combined = reports.caption_length(f"{tiktok}\n\n{label}")
+    alone = reports.caption_length(tiktok)
+    assert combined <= reports.MAX_CAPTION  # the seed's recap fits the real limit
+    sizes = {"combined": combined, "combined-1": combined - 1, "text": alone,
+             "text-1": alone - 1}
     conn.execute("DELETE FROM wa_outbox; DELETE FROM producer_run")
-    monkeypatch.setattr(reports, "MAX_CAPTION", size + over)
+    monkeypatch.setattr(reports, "MAX_CAPTION", sizes[limit])
     outcome = run(db_url, reports.DAILY, slot)
     assert outcome.status == "done" and outcome.result is not None
     mine = [r for r in outbox(conn, "daily_report") if r["recipient"] == ADMIN]
     ig, doc = mine[0], mine[-1]
     assert ":daily:BATU:ig:" in ig["dedupe_key"] and ig["attachment"] is None
     assert doc["attachment_name"] == "Rekap_Harian_BATU_22_November_2026.xlsx"
-    if over >= 0:  # fits: ig text, then the workbook with the TikTok text
-        assert len(mine) == 2 and doc["content"] == f"{tiktok}\n\n{label}"
+    expected = {"combined": f"{tiktok}\n\n{label}", "combined-1": tiktok, "text": tiktok,
+                "text-1": None}[limit]
+    if expected is not None:  # ig text, then the workbook carrying the TikTok text
+        assert len(mine) == 2 and doc["content"] == expected
         assert "(2 with the text as caption)" in str(outcome.result.detail)
-    else:  # one unit short: ig text, TikTok text, the workbook with its own caption
+    else:  # ig text, TikTok text, the workbook with its own caption
         assert len(mine) == 3 and mine[1]["content"] == tiktok and doc["content"] == label
         assert "(1 with the text as caption)" in str(outcome.result.detail)  # DITBINMAS's
-    # the directorate group's workbook is not affected by BATU's: it carries its own text
+    # the directorate group's workbook carries its own (one-line) text in every case
     dit = [r for r in outbox(conn, "daily_report") if r["recipient"] == GROUP_DIT]
     assert dit[-1]["attachment"] is not None
+    assert dit[-1]["content"].startswith("Tidak ada konten pada akun Official TikTok")

@@ -18,10 +18,10 @@ accepts is cut at line ends into parts (``<message_key>#1``, ``#2``, ...). After
 texts, each recipient routed with ``attachment`` gets the client's ``.xlsx`` recap (built from
 ``report_user_day``, see :mod:`producers.xlsx`) as a document message whose content is a short
 caption (key ``<type>:<period start>:xlsx:<client_id>:<recipient>``). When the client's last
-text fits in a caption with that short caption after it (:data:`MAX_CAPTION`), it travels as
-the document's caption instead of as a message of its own: one send instead of two
-(:func:`merged_caption`). Recipients the outbox refuses are logged (masked) and skipped; a
-routed audience with no usable value is logged once per client.
+text fits in a caption (:data:`MAX_CAPTION`; with that short caption after it when there is
+room), it travels as the document's caption instead of as a message of its own: one send
+instead of two (:func:`merged_caption`). Recipients the outbox refuses are logged (masked)
+and skipped; a routed audience with no usable value is logged once per client.
 
 Delivery (docs/concepts/reports.md): every row gets the ``expires_at`` of
 :mod:`producers.deadlines` for its type; the same-day recaps also carry a ``collapse_key``
@@ -187,13 +187,15 @@ def caption_length(text: str) -> int:
 
 
 def merged_caption(text: str, file_caption: str, limit: int | None = None) -> str | None:
-    """The caption of a document carrying ``text``: the text, a blank line, the document's
-    own caption; ``None`` when that is longer than ``limit`` (default :data:`MAX_CAPTION`;
-    then the text goes first, as a message of its own, and the document keeps its short
-    caption)."""
+    """The caption of a document carrying ``text``: the text, a blank line and the document's
+    own caption when all of it fits in ``limit`` (default :data:`MAX_CAPTION`), else the text
+    alone when it fits (the file's name still says what it is), else ``None``: then the text
+    goes first, as a message of its own, and the document keeps its short caption."""
+    limit = MAX_CAPTION if limit is None else limit
     combined = f"{text}\n\n{file_caption}"
-    fits = caption_length(combined) <= (MAX_CAPTION if limit is None else limit)
-    return combined if fits else None
+    if caption_length(combined) <= limit:
+        return combined
+    return text if caption_length(text) <= limit else None
 
 
 def part_suffix(n: int, total: int) -> str:
