@@ -320,12 +320,17 @@ def numbers_needed(label: str, rows: Sequence[Row], *, start: int, limit: int,
 
 # -- output --------------------------------------------------------------------------------
 
+def decimal(value: float) -> str:
+    """One decimal, Indonesian style (``52,6``)."""
+    return f"{value:.1f}".replace(".", ",")
+
+
 def span(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
+    return f"{decimal(seconds / 3600)} h"
 
 
 def lag_cell(stat: tuple[float, float, float, bool] | None) -> str:
@@ -345,7 +350,7 @@ def result_rows(results: Iterable[Result]) -> list[list[Any]]:
     for r in results:
         mean = sum(r.sends_per_day) / DAYS
         rows.append([r.label, num(mean), num(max(r.sends_per_day)), num(r.superseded),
-                     num(r.expired), num(r.undelivered), f"{r.in_time * 100:.1f} %",
+                     num(r.expired), num(r.undelivered), f"{decimal(r.in_time * 100)} %",
                      lag_cell(r.lags["complaint"]), lag_cell(r.lags["same-day"]),
                      lag_cell(r.lags["07:00 recap"]), lag_cell(r.lags["task list"]),
                      ", ".join(f"{k} {num(v)}" for k, v in r.missed.items() if v) or "none",
@@ -413,7 +418,7 @@ def run(quick: bool = False) -> str:
             sends = sum(r.sends_per_day) / DAYS
             summary.append([r.label, num(r.numbers), num(sends),
                             f"{(1 - sends / today_info) * 100:.0f} %",
-                            f"{r.in_time * 100:.1f} %", "yes" if r.targets_met else "no",
+                            f"{decimal(r.in_time * 100)} %", "yes" if r.targets_met else "no",
                             "yes" if r.every_deadline else "no"])
         out.append(table(
             f"Sends against today's for the same information, {provinces} "
