@@ -429,11 +429,13 @@ def capacity(conn: Any, now: datetime | None = None, *,
     max_rgap = max([DEFAULT_PACE.recipient_gap_s,
                     *(p.recipient_gap_s for _, p, _ in sessions.values() if p)])
     recent: dict[str, dict[str, datetime]] = {}
-    for name, recipient, last in conn.execute(
+    known = sorted(set(sessions) | {str(r[5]) for r in open_rows})
+    for name, recipient, last in conn.execute(  # wa_outbox_sent_idx (session_name, sent_at)
             "SELECT session_name, recipient, max(sent_at) FROM wa_outbox "
-            "WHERE status = 'sent' AND sent_at > %(now)s::timestamptz - %(gap)s::interval "
+            "WHERE session_name = ANY(%(names)s::text[]) AND sent_at IS NOT NULL "
+            "AND sent_at > %(now)s::timestamptz - %(gap)s::interval "
             "AND sent_at <= %(now)s::timestamptz GROUP BY 1, 2",
-            {"now": now, "gap": timedelta(seconds=max_rgap)}).fetchall():
+            {"now": now, "gap": timedelta(seconds=max_rgap), "names": known}).fetchall():
         recent.setdefault(name, {})[recipient] = last
 
     rows: list[Row] = []
