@@ -35,8 +35,11 @@ def run(ctx: JobContext) -> JobResult:
     now = max(ctx.now, ctx.slot)
     report = capacity.capacity(conn, now)
     registered = {str(r[0]) for r in conn.execute("SELECT name FROM wa_session").fetchall()}
-    alerts = [a for a in capacity.alert_texts(report) if a[0] in registered]
-    problems = ", ".join(f"{session} {reason}" for session, reason, _ in alerts) or "none"
+    found = capacity.alert_texts(report)
+    alerts = [a for a in found if a[0] in registered]
+    problems = ", ".join(f"{session} {reason}" + ("" if session in registered
+                                                  else " (not registered: no alert)")
+                         for session, reason, _ in found) or "none"
     detail = (f"{len(report.sessions)} session(s), "
               f"{sum(s.open_rows for s in report.sessions)} open row(s); problems: {problems}")
     if not alerts:
