@@ -342,6 +342,7 @@ class SessionCapacity:
     kinds: list[KindLine]
     misses: list[Miss]
     paused_until: datetime | None = None
+    projected: dict[int, datetime] = field(default_factory=dict)  # row id -> projected send
 
     @property
     def hour_left(self) -> int:
@@ -493,7 +494,8 @@ def _session_capacity(name: str, state: str, session: Session, pace_from: str, n
         sent_last_hour=sum(1 for t in hist if t > now - HOUR),
         sent_last_24h=sum(1 for t in hist if t > now - DAY),
         open_rows=len(rows), drained_at=max(sent_at) if sent_at else None,
-        kinds=lines, misses=misses, paused_until=paused)
+        kinds=lines, misses=misses, paused_until=paused,
+        projected={rid: o.at for rid, o in out.items() if o.status == "sent" and o.at})
 
 
 # -- operator text -------------------------------------------------------------------------
