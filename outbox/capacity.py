@@ -343,6 +343,7 @@ class SessionCapacity:
     misses: list[Miss]
     paused_until: datetime | None = None
     projected: dict[int, datetime] = field(default_factory=dict)  # row id -> projected send
+    pool: str | None = None  # wa_session.pool: sessions sharing it serve one set of recipients
 
     @property
     def hour_left(self) -> int:
@@ -406,11 +407,14 @@ def capacity(conn: Any, now: datetime | None = None, *,
     assert now is not None
     session_cols = _columns(conn, "wa_session")
     outbox_cols = _columns(conn, "wa_outbox")
-    sessions: dict[str, tuple[str, Pace | None, datetime | None]] = {
-        name: (state, _pace(rest), paused)
-        for name, state, paused, *rest in conn.execute(sql.SQL(
+    sessions: dict[str, tuple[str, Pace | None, datetime | None]] = {}
+    pools: dict[str, str] = {}
+    for name, state, paused, pool, *rest in conn.execute(sql.SQL(
             "SELECT name, state, paused_until, {} FROM wa_session ORDER BY name").format(
-                _optional(PACE_COLUMNS, session_cols))).fetchall()}
+                _optional(("pool", *PACE_COLUMNS), session_cols))).fetchall():
+        sessions[name] = (state, _pace(rest), paused)
+        if pool:
+            pools[name] = str(pool)
     open_rows = conn.execute(sql.SQL(
         "SELECT id, type, priority, recipient, available_at, session_name, attempts, status, "
         "       {} FROM wa_outbox WHERE is_open ORDER BY id").format(
@@ -460,13 +464,14 @@ def capacity(conn: Any, now: datetime | None = None, *,
         out = simulate(mine, [session], start=start, until=start + horizon)
         result.append(_session_capacity(
             name, state, session, "wa_session" if pace else "defaults", now,
-            today.get(name, 0), mine, out, paused if paused and paused > now else None))
+            today.get(name, 0), mine, out, paused if paused and paused > now else None,
+            pools.get(name)))
     return CapacityReport(now, result)
 
 
 def _session_capacity(name: str, state: str, session: Session, pace_from: str, now: datetime,
                       sent_today: int, rows: Sequence[Row], out: dict[int, Outcome],
-                      paused: datetime | None) -> SessionCapacity:
+                      paused: datetime | None, pool: str | None) -> SessionCapacity:
     hist = session.history
     kinds: dict[tuple[int, str], list[Outcome]] = {}
     for row in rows:
@@ -494,7 +499,7 @@ def _session_capacity(name: str, state: str, session: Session, pace_from: str, n
         sent_last_hour=sum(1 for t in hist if t > now - HOUR),
         sent_last_24h=sum(1 for t in hist if t > now - DAY),
         open_rows=len(rows), drained_at=max(sent_at) if sent_at else None,
-        kinds=lines, misses=misses, paused_until=paused,
+        kinds=lines, misses=misses, paused_until=paused, pool=pool,
         projected={rid: o.at for rid, o in out.items() if o.status == "sent" and o.at})
 
 
@@ -558,7 +563,8 @@ def text(report: CapacityReport) -> list[str]:
         pace = (f"{number(p.max_per_hour)}/h, {number(p.max_per_day)}/24 h, gap "
                 f"{p.gap_min_s:g}-{p.gap_max_s:g} s, recipient gap {p.recipient_gap_s:g} s"
                 if p.enabled else "pacing off")
-        lines += ["", f"session {s.name} ({s.state}): pacing {pace} [{s.pace_from}]"]
+        pool = f", pool {s.pool}" if s.pool else ""
+        lines += ["", f"session {s.name} ({s.state}{pool}): pacing {pace} [{s.pace_from}]"]
         if s.paused_until is not None:
             lines.append(f"  paused until {hm(s.paused_until, now)} WIB")
         lines.append(f"  sent today (WIB day): {number(s.sent_today)}; last hour "

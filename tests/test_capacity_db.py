@@ -78,6 +78,9 @@ def test_the_cli_prints_the_projected_times(db_url: str, conn: Conn,
     out = capsys.readouterr().out
     assert "session main (connected): pacing 60/h, 400/24 h, gap 10-10 s, recipient gap 60 s " \
            "[wa_session]" in out
+    conn.execute("UPDATE wa_session SET pool = 'jatim'")
+    assert cli.main(["capacity"]) == ExitCode.OK
+    assert "session main (connected, pool jatim): pacing 60/h" in capsys.readouterr().out
     assert f"sent today (WIB day): {today[0]}; last hour 60, left 0; last 24 h 60, left 340" \
         in out
     drained = wib(t + timedelta(minutes=30))
