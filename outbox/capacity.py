@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from psycopg import sql
 
+from outbox.health import HARD_DOWN_STATES
 from outbox.logs import JAKARTA
 
 GapMode = Literal["mean", "min", "max", "random"]
@@ -567,6 +568,9 @@ def text(report: CapacityReport) -> list[str]:
         lines += ["", f"session {s.name} ({s.state}{pool}): pacing {pace} [{s.pace_from}]"]
         if s.paused_until is not None:
             lines.append(f"  paused until {hm(s.paused_until, now)} WIB")
+        if s.state in HARD_DOWN_STATES:
+            lines.append(f"  not sending ({s.state}): projected as if it sent from now; a "
+                         "pool hands its rows to the other sessions")
         lines.append(f"  sent today (WIB day): {number(s.sent_today)}; last hour "
                      f"{number(s.sent_last_hour)}, left {number(s.hour_left)}; last 24 h "
                      f"{number(s.sent_last_24h)}, left {number(s.day_left)}")

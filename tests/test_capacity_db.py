@@ -81,6 +81,10 @@ def test_the_cli_prints_the_projected_times(db_url: str, conn: Conn,
     conn.execute("UPDATE wa_session SET pool = 'jatim'")
     assert cli.main(["capacity"]) == ExitCode.OK
     assert "session main (connected, pool jatim): pacing 60/h" in capsys.readouterr().out
+    conn.execute("UPDATE wa_session SET state = 'logged_out'")
+    assert cli.main(["capacity"]) == ExitCode.OK
+    assert "not sending (logged_out): projected as if it sent from now" in \
+        capsys.readouterr().out
     assert f"sent today (WIB day): {today[0]}; last hour 60, left 0; last 24 h 60, left 340" \
         in out
     drained = wib(t + timedelta(minutes=30))
