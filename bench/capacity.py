@@ -302,7 +302,7 @@ def numbers_needed(label: str, rows: Sequence[Row], *, start: int, limit: int,
 
     def ok(n: int) -> bool:
         if n not in tried:
-            tried[n] = run_week(f"{label}, {n} numbers", rows, n)
+            tried[n] = run_week(f"{label}: {n} numbers", rows, n)
         return tried[n].every_deadline
 
     low, high = max(1, start), limit
