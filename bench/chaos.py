@@ -4,8 +4,9 @@ every result audited from the database and the transport's own send log (issue 1
 A PostgreSQL server of its own (stopped and started by the run), gateways under a
 supervisor-like restart loop with supervisord's rules (restart after exit 1 and 6, not after 0,
 2 and 4), the jsonl transport (one file per process start, a line per send written before the
-send returns). Per fault: lost (must be 0), duplicates (at most the rows in flight at each
-fault), the longest stall of the send log during the phase, and the time from the end of the
+send returns), pacing off with ``WA_CLAIM_BATCH`` = ``CHUNK`` (the rows in flight at any moment).
+Per fault: lost (must be 0), duplicates (at most the rows in flight at each fault), the longest
+stall of the send log during the phase, and the time from the end of the
 fault to the next send. ``--short`` is the variant the test suite runs (tests/test_chaos.py).
 """
 
@@ -33,6 +34,11 @@ from tests.dev import REPO_ROOT
 from tests.gateway_helpers import ThrowawayServer, gateway_env, throwaway_server
 
 EXPECTED_EXITS = {0, 2, 4}  # deploy/supervisord.conf: exitcodes = 0,2,4
+CLEAN_DB = "chaos_clean"  # a copy of the fresh database: the clean run of the producer slot
+PRODUCER_SLOT = ("complaint_response", "2026-11-23 10:05")
+# WA_CLAIM_BATCH of the chaos gateways: with pacing off the rows in flight (sent but not
+# settled) at any moment, so what a kill may repeat (docs/concepts/delivery.md, chunks)
+CHUNK = 10
 
 
 @dataclass
@@ -207,6 +213,7 @@ class Chaos:
                 self.hang(server, gw, log)
                 self.poison(server, gw, log)
                 gw = self.sigstop(server, gw, log)
+                self.db_stop_producers(server)
                 self.racing_producers(server)
             finally:
                 log.close()
@@ -219,9 +226,11 @@ class Chaos:
             conf.write("max_connections = 30\nsuperuser_reserved_connections = 0\n")
         server.stop("fast")
         server.start()
+        with psycopg.connect(server.url, autocommit=True) as conn:  # before anyone uses it
+            conn.execute(f"CREATE DATABASE {CLEAN_DB} TEMPLATE postgres")
         gw = Supervised("a", server.url, self.work, WA_TRANSPORT_DELAY_SECONDS="0.01",
                         WA_HEARTBEAT_SECONDS="1", WA_TAKEOVER_SECONDS="3",
-                        OUTBOX_LEASE_SECONDS="5").start()
+                        OUTBOX_LEASE_SECONDS="5", WA_CLAIM_BATCH=str(CHUNK)).start()
         try:
             yield gw
         finally:
@@ -238,7 +247,7 @@ class Chaos:
             gw.signal(signal.SIGKILL)
             done += 1
         self.results.append(audit(log, server.url, f"kill -9 x{done} during a drain", ids,
-                                  start, time.monotonic(), allowed=2 * done))
+                                  start, time.monotonic(), allowed=CHUNK * done))
 
     def db_stop(self, server: ThrowawayServer, log: SendLog) -> None:
         down = self.n(300, 4)
@@ -284,7 +293,7 @@ class Chaos:
             hog.close()
         back = time.monotonic()
         self.results.append(audit(log, server.url, f"connections exhausted ({len(hogs)} held)",
-                                  ids, start, back, allowed=2))
+                                  ids, start, back, allowed=CHUNK))  # one kill -9
 
     def hang(self, server: ThrowawayServer, gw: Supervised, log: SendLog) -> None:
         gw.next_env = {"WA_TRANSPORT_DELAY_SECONDS": "60", "WA_SEND_TIMEOUT_SECONDS": "2"}
@@ -301,7 +310,8 @@ class Chaos:
     def poison(self, server: ThrowawayServer, gw: Supervised, log: SendLog) -> None:
         """A row whose send kills the process every time (``WA_TRANSPORT_FAIL=exit:...``, exit
         1 in the middle of the send): it must fail alone after its attempts while every row
-        queued with it is sent; each death may repeat at most the row sent just before it."""
+        queued with it is sent; the first death may repeat the rows of its chunk sent before it,
+        later ones nothing (a row on its second attempt is sent alone)."""
         exits = len(gw.exits)
         gw.env = {**gw.env, "WA_TRANSPORT_FAIL": "exit:POISON-KILLS-THE-PROCESS"}
         gw.signal(signal.SIGKILL)  # restarts with the rule
@@ -321,7 +331,7 @@ class Chaos:
         deaths = gw.exits[exits:].count(1)
         status, attempts = poison_state()
         result = audit(log, server.url, "a row that kills the process (exit 1) at every send",
-                       ids, start, ended, allowed=deaths,
+                       ids, start, ended, allowed=CHUNK + deaths,
                        note=f"poison row {status} after {attempts} attempts; "
                             f"{deaths} deaths (exit 1)")
         if status != "failed":
@@ -338,20 +348,91 @@ class Chaos:
         time.sleep(6)  # beyond the lease (5 s) and the takeover threshold (3 s)
         b = Supervised("b", server.url, self.work, WA_TRANSPORT_DELAY_SECONDS="0.01",
                        WA_HEARTBEAT_SECONDS="1", WA_TAKEOVER_SECONDS="3",
-                       OUTBOX_LEASE_SECONDS="5").start()
+                       OUTBOX_LEASE_SECONDS="5", WA_CLAIM_BATCH=str(CHUNK)).start()
         wait(lambda: any(p.stat().st_size for p in self.work.glob("sends-b-*.jsonl")), 30)
         gw.signal(signal.SIGCONT)
         wait(lambda: bool(gw.exits) and gw.exits[-1] == 4, 30)
         result = audit(log, server.url, "SIGSTOP beyond the lease, then SIGCONT", ids, start,
-                       frozen, allowed=2, note=f"old owner exits {gw.exits[-1:]} (4 = fenced)")
+                       frozen, allowed=CHUNK,
+                       note=f"old owner exits {gw.exits[-1:]} (4 = fenced)")
         gw.stop()
         self.results.append(result)
         return b
 
+    def db_stop_producers(self, server: ThrowawayServer) -> None:
+        """PostgreSQL stopped while a real ``producers run`` is inside its slot's transaction
+        (replies to complaints written, the next one waiting), started again after a while;
+        the run is retried like a supervisor would (every 2 s while it exits 3). Audited: the
+        slot's rows exist exactly once and equal a clean run of the same slot on a copy of the
+        fresh database; one ``producer_run`` row; the crashed run exited 3 with one line."""
+        down = self.n(300, 3)
+        n = self.n(50, 10)
+        clean_url = server.url.rsplit("/", 1)[0] + "/" + CLEAN_DB
+        clean_ids = _complaints(clean_url, n)
+        clean = _producers_run(clean_url)
+        assert clean.returncode == 0, clean.stderr
+        expected = _slot_rows(clean_url, clean_ids)
+        ids = _complaints(server.url, n)
+        # a blocker holds the reply key of the middle complaint: the run writes the replies
+        # before it, then waits inside its transaction
+        blocker = psycopg.connect(server.url)
+        blocker.execute("INSERT INTO wa_outbox (recipient, content, type, dedupe_key) "
+                        "VALUES ('081234567890', 'blocker', 'text', %s)",
+                        (f"complaint:{ids[n // 2]}",))
+        env = _producers_env(server.url)
+        first = subprocess.Popen(_producers_args(), cwd=REPO_ROOT, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        start = time.monotonic()
+        with psycopg.connect(server.url, autocommit=True) as conn:
+            waiting = wait(lambda: conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                "'cicero-producers' AND wait_event_type = 'Lock'").fetchone() == (1,), 60)
+        server.stop()  # immediate: the slot's transaction dies with the server
+        blocker.close()
+        _, err = first.communicate(timeout=60)
+        codes = [first.returncode]
+        lines = err.strip().splitlines()
+        stopped_at = time.monotonic()
+        back = stopped_at + down
+        while True:  # the supervisor-like retry, every 2 s while the database is away
+            if time.monotonic() >= back and not server.running():
+                server.start()
+                back = time.monotonic()
+            retry = subprocess.run(_producers_args(), cwd=REPO_ROOT, env=env, timeout=120,
+                                   capture_output=True, text=True, check=False)
+            codes.append(retry.returncode)
+            if retry.returncode != 3 or len(codes) > 400:
+                break
+            time.sleep(2)
+        done = time.monotonic()
+        got = _slot_rows(server.url, ids)
+        with psycopg.connect(server.url) as conn:
+            row = conn.execute(
+                "SELECT count(*), extract(epoch FROM now() - max(finished_at))::float8 "
+                "FROM producer_run WHERE job = %s AND status = 'done' "
+                "AND slot = (%s::timestamp AT TIME ZONE 'Asia/Jakarta')", PRODUCER_SLOT
+            ).fetchone()
+            asked = time.monotonic()
+        slot_runs = int(row[0]) if row else 0
+        # recovery: from the server's return to the commit of the slot (its finished_at)
+        committed = asked - float(row[1]) if row and row[1] is not None else done
+        lost = sum((expected - got).values()) + (codes[-1] not in (0, 1))  # 1: already done
+        duplicates = sum((got - expected).values()) + max(slot_runs - 1, 0)
+        exits = codes if len(codes) <= 6 else [*codes[:3], "...", *codes[-2:]]
+        line = lines[0][:48] if lines else ""
+        note = (f"{'waited in its slot; ' if waiting else 'NOT caught mid-slot; '}exits "
+                f"{exits}; the crashed run: {len(lines)} line ({line}...); "
+                f"{slot_runs} producer_run row; {sum(got.values())} rows = clean run "
+                f"{sum(expected.values())}")
+        self.results.append(Result(f"PostgreSQL stopped {down} s mid-producer-run", len(ids),
+                                   lost, duplicates, 0, committed - start,
+                                   max(committed - back, 0.0), note))
+
     def racing_producers(self, server: ThrowawayServer) -> None:
         with psycopg.connect(server.url, autocommit=True) as conn:
-            conn.execute("INSERT INTO complaint_queue (complainant, response_template) "
-                         "VALUES ('081234567890', 'Terima kasih')")
+            made = conn.execute("INSERT INTO complaint_queue (complainant, response_template) "
+                                "VALUES ('081234567890', 'Terima kasih') RETURNING id").fetchone()
+        assert made is not None
         env = {k: v for k, v in os.environ.items() if not k.endswith("_CRON")}
         env.update({"DATABASE_URL": server.url, "LOG_LEVEL": "warning"})
         args = [sys.executable, "-m", "producers", "run", "complaint_response", "--at",
@@ -360,11 +441,54 @@ class Chaos:
                                   stderr=subprocess.DEVNULL) for _ in range(3)]
         codes = sorted(p.wait(120) for p in procs)
         with psycopg.connect(server.url) as conn:
-            row = conn.execute("SELECT count(*) FROM wa_outbox WHERE type = "
-                               "'complaint_response'").fetchone()
+            row = conn.execute("SELECT count(*) FROM wa_outbox WHERE dedupe_key = %s",
+                               (f"complaint:{made[0]}",)).fetchone()
         queued = int(row[0]) if row else 0
         self.results.append(Result("3 producers racing for one slot", 1, 1 - min(queued, 1),
                                    max(queued - 1, 0), 0, 0.0, None, note=f"exits {codes}"))
+
+
+def _producers_env(url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_CRON")}
+    env.update({"DATABASE_URL": url, "LOG_LEVEL": "warning"})
+    return env
+
+
+def _producers_args() -> list[str]:
+    job, slot = PRODUCER_SLOT
+    return [sys.executable, "-m", "producers", "run", job, "--at", slot]
+
+
+def _producers_run(url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(_producers_args(), cwd=REPO_ROOT, env=_producers_env(url), timeout=120,
+                          capture_output=True, text=True, check=False)
+
+
+def _complaints(url: str, n: int) -> list[int]:
+    """``n`` pending complaints with a reply template (each answered by one outbox row)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        rows = conn.execute(
+            "INSERT INTO complaint_queue (complainant, response_template) "
+            "SELECT '0812' || lpad(g::text, 8, '0'), 'Terima kasih, laporan ' || g "
+            "FROM generate_series(1, %s) g RETURNING id", (n,)).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _slot_rows(url: str, complaint_ids: list[int]) -> collections.Counter[tuple[str, ...]]:
+    """The outbox rows answering these complaints, as (dedupe key with the complaint's position
+    for its id, recipient, type, content): comparable across two databases."""
+    position = {cid: str(i) for i, cid in enumerate(complaint_ids)}
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT o.dedupe_key, o.recipient, o.type, o.content FROM wa_outbox AS o "
+            "WHERE o.dedupe_key LIKE 'complaint:%%' AND split_part(o.dedupe_key, ':', 2)::bigint"
+            " = ANY(%s)", (complaint_ids,)).fetchall()
+    out: collections.Counter[tuple[str, ...]] = collections.Counter()
+    for key, recipient, kind, content in rows:
+        parts = str(key).split(":")
+        parts[1] = position[int(parts[1])]
+        out[(":".join(parts), str(recipient), str(kind), str(content))] += 1
+    return out
 
 
 def report(results: list[Result]) -> str:

@@ -16,7 +16,7 @@ def test_chaos_short(tmp_path: Path) -> None:
     results = Chaos(short=True, work=tmp_path).run()
     print("\n" + report(results))
     faults = [r.fault for r in results]
-    assert len(faults) == 8, faults
+    assert len(faults) == 9, faults
     for result in results:
         assert result.lost == 0, result
         assert result.duplicates <= result.allowed_duplicates, result
@@ -29,3 +29,10 @@ def test_chaos_short(tmp_path: Path) -> None:
     assert "6" in hang.note  # the watchdog ended the hung process
     poison = next(r for r in results if r.fault.startswith("a row that kills"))
     assert poison.note.startswith("poison row failed after")  # alone, the rest all sent
+    # the producer slot through an outage: the crashed run exited 3 with one line, the retry
+    # after the database's return queued the slot's rows once, equal to a clean run's
+    producer = next(r for r in results if r.fault.endswith("mid-producer-run"))
+    assert producer.note.startswith("waited in its slot; exits [3, "), producer
+    assert ", 0]; the crashed run: 1 line (producers: database unavailable" in producer.note
+    assert "; 1 producer_run row; " in producer.note
+    assert producer.recovery is not None and producer.recovery < 10  # includes a process start
