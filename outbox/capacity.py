@@ -397,11 +397,13 @@ def _pace(values: Sequence[Any]) -> Pace | None:
                 enabled=bool(enabled) if enabled is not None else True)
 
 
-def capacity(conn: Any, now: datetime | None = None, *,
-             horizon: timedelta = HORIZON) -> CapacityReport:
+def capacity(conn: Any, now: datetime | None = None, *, horizon: timedelta = HORIZON,
+             only: Iterable[str] | None = None) -> CapacityReport:
     """Project every session's open rows from ``now`` (default: the database's clock) with
     the pacing the gateway wrote into wa_session (else the defaults) and the sending history
-    of wa_send_log. A row being sent (``sending``) counts as sent now."""
+    of wa_send_log. A row being sent (``sending``) counts as sent now. ``only``: just these
+    sessions (the others' rows are not read)."""
+    names_only = None if only is None else sorted(set(only))
     if now is None:
         row = conn.execute("SELECT now()").fetchone()
         now = row[0]
@@ -416,10 +418,14 @@ def capacity(conn: Any, now: datetime | None = None, *,
         sessions[name] = (state, _pace(rest), paused)
         if pool:
             pools[name] = str(pool)
+    if names_only is not None:
+        sessions = {k: v for k, v in sessions.items() if k in names_only}
     open_rows = conn.execute(sql.SQL(
         "SELECT id, type, priority, recipient, available_at, session_name, attempts, status, "
-        "       {} FROM wa_outbox WHERE is_open ORDER BY id").format(
-            _optional(("expires_at", "collapse_key"), outbox_cols))).fetchall()
+        "       {} FROM wa_outbox WHERE is_open "
+        "   AND (%(only)s::text[] IS NULL OR session_name = ANY(%(only)s::text[])) "
+        " ORDER BY id").format(_optional(("expires_at", "collapse_key"), outbox_cols)),
+        {"only": names_only}).fetchall()
     history: dict[str, list[datetime]] = {}
     for name, sent_at in conn.execute(
             "SELECT session_name, sent_at FROM wa_send_log "

@@ -7,9 +7,9 @@ the daily budget runs out before the queue drains.
 One ``admin_alert`` per session, Jakarta day and reason (``deadline`` / ``budget``) and admin:
 dedupe key ``admin_alert:capacity:<session>:<YYYY-MM-DD>:<reason>:<admin>``; later checks of
 the same day find the key and send nothing more. Only sessions registered in ``wa_session`` (a
-gateway has started for them) are judged: before that the projection is hypothetical, and a
-session that is down is the gateway's own alert. The projection's clock is the job's
-(``ctx.now``), so a simulated day (``make demo``) is judged on its own time.
+gateway has started for them) are judged, and only their rows are read: before that the
+projection is hypothetical (and a session that is down is the gateway's own alert). The
+projection's clock is the job's (``ctx.now``), so a simulated day is judged on its own time.
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ def dedupe_key(session: str, day: str, reason: str, admin: str) -> str:
 def run(ctx: JobContext) -> JobResult:
     conn = ctx.conn
     now = max(ctx.now, ctx.slot)
-    report = capacity.capacity(conn, now)
-    registered = {str(r[0]) for r in conn.execute("SELECT name FROM wa_session").fetchall()}
-    found = capacity.alert_texts(report)
-    alerts = [a for a in found if a[0] in registered]
-    problems = ", ".join(f"{session} {reason}" + ("" if session in registered
-                                                  else " (not registered: no alert)")
-                         for session, reason, _ in found) or "none"
+    registered = [str(r[0]) for r in conn.execute("SELECT name FROM wa_session").fetchall()]
+    if not registered:
+        return JobResult(detail="no session registered (no gateway has started): nothing to "
+                                "judge")
+    report = capacity.capacity(conn, now, only=registered)
+    alerts = capacity.alert_texts(report)
+    problems = ", ".join(f"{session} {reason}" for session, reason, _ in alerts) or "none"
     detail = (f"{len(report.sessions)} session(s), "
               f"{sum(s.open_rows for s in report.sessions)} open row(s); problems: {problems}")
     if not alerts:
