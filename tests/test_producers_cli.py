@@ -19,7 +19,7 @@ from tests.dev import REPO_ROOT
 
 OFF = {name: "off" for name in ("DAILY_REPORT_CRON", "WEEKLY_REPORT_CRON", "MONTHLY_REPORT_CRON",
                                 "TASK_DELIVERY_RECAP_CRON", "COMPLAINT_INTAKE_CRON",
-                                "ADMIN_ALERT_CRON")}
+                                "ADMIN_ALERT_CRON", "CAPACITY_CHECK_CRON")}
 
 
 @pytest.fixture(autouse=True)
