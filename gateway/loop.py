@@ -38,9 +38,10 @@ log = logging.getLogger(__name__)
 _HOUSEKEEPING_SECONDS = 1.0
 # With pacing off one statement settles the sends before it, marks a chunk of rows in flight and
 # checks the fence. A chunk lasts at most this long: a send whose chunk started earlier starts a
-# new one first. So the rows sent but not settled are at most those of the last 50 ms (and of
-# one chunk), whatever the transport's speed, and a process frozen past the takeover threshold
-# sends nothing more when it resumes. A fast drain (10,000 sends a second) is not slowed.
+# new one first. So the rows of the current chunk sent but not settled are at most those of the
+# last 50 ms (besides the previous full batch, which the settle thread is committing), and a
+# process frozen past the takeover threshold sends nothing more when it resumes. A fast drain
+# (10,000 sends a second) is not slowed.
 CHUNK_SECONDS = 0.05
 _WIB = ZoneInfo("Asia/Jakarta")
 
@@ -206,10 +207,9 @@ class SendLoop:
                 # its settle settled the chunk's sends (and their mark): the next send starts
                 # a new chunk, so the rows still to be sent are marked again
                 started = set()
-        # A full batch (bulk drain) stays unsettled while the next batch is claimed: the
-        # statement that starts the next chunk settles it. Anything else is settled now.
-        if halted or len(batch) < self.settings.claim_batch:
-            self.settle.flush()
+        # A full batch (bulk drain): its settle is committed by the settle thread while the
+        # next batch is claimed and its first chunk started. Anything else is settled now.
+        self.settle.flush(wait=halted or len(batch) < self.settings.claim_batch)
 
     def chunk(self, batch: list[ClaimedMessage], index: int) -> list[ClaimedMessage]:
         """The rows from ``batch[index]`` that one statement marks in flight (and fences).
@@ -218,7 +218,8 @@ class SendLoop:
         chunk as "delivery unknown", sent or not) and for a row on its second attempt or later
         (a row that may have killed the previous process is sent alone, so a poison row fails
         alone); with pacing off, else, the first-attempt rows that follow, at most the batch
-        (``WA_CLAIM_BATCH``): a crash repeats at most those. Only the first row is written
+        (``WA_CLAIM_BATCH``): a crash repeats at most those (and the previous full batch, if
+        its settle was not committed yet). Only the first row is written
         (``start_send``); ``release_orphans`` counts the claim's other first-attempt rows with
         it."""
         first = batch[index]
@@ -273,9 +274,11 @@ class SendLoop:
                           extra={"outbox_id": msg.id})
             result = exc
         else:
-            log.log(self._send_log_level, "sent %s to %s", msg.type, mask_phone(msg.recipient),
-                    extra={"outbox_id": msg.id, "wa_message_id": result.wa_message_id,
-                           "attempt": msg.attempts})
+            if log.isEnabledFor(self._send_log_level):  # a bulk drain skips building the line
+                log.log(self._send_log_level, "sent %s to %s", msg.type,
+                        mask_phone(msg.recipient),
+                        extra={"outbox_id": msg.id, "wa_message_id": result.wa_message_id,
+                               "attempt": msg.attempts})
         action = decide(msg, result, policy=self.policy,
                         rate_limit_pause=self.settings.rate_limit_pause)
         self.settle.apply(msg, action)

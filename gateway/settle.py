@@ -1,10 +1,11 @@
 """Settling: carrying out what :func:`gateway.outcome.decide` decided, and counting it.
 
 Successful sends are buffered and settled together at each settle point: by the statement
-that starts the next send (pacing on) or the next chunk (pacing off), and before any sleep, an
-empty claim, a failure, a release, and at shutdown; with pacing on, after every send. A full
-batch's sends stay buffered while the next batch is claimed and are settled by its first
-chunk's statement, so the rows sent but not settled never outnumber one chunk.
+that starts the next chunk (pacing off), and before any sleep, an empty claim, a failure, a
+release, and at shutdown; with pacing on, after every send. With pacing off a
+:class:`Settler` thread commits a full batch's settles on its own connection while the loop
+claims the next batch and starts its first chunk: the rows sent but not settled are at most
+that batch and the current chunk.
 """
 
 from __future__ import annotations
@@ -120,13 +121,9 @@ class Settlements:
 
     def take(self) -> list[engine.Sent]:
         """The buffered sends, handed to the caller to settle with its next statement (the
-        send loop's ``start_send``, which settles each under its own claim token); only when
-        the settle thread has nothing in hand (otherwise they are settled here first, and
-        nothing is returned)."""
+        send loop's ``start_send``, which settles each under its own claim token). What the
+        settle thread has in hand (the previous full batch) is other rows: it goes on."""
         if not self._pending:
-            return []
-        if self.busy():
-            self.flush()
             return []
         self.transport.flush()  # the fake transports write their send log here
         pending, self._pending = self._pending, []

@@ -1,8 +1,9 @@
 """Issue 14, pacing off: one statement starts a chunk of sends (settles the sends before it,
 marks the chunk in flight, checks the fence), so the drain is fast; the guarantee it keeps
-(docs/concepts/delivery.md): a crash repeats at most one chunk (``WA_CLAIM_BATCH`` rows, and
-only those sent in its last 50 ms), a poison row still fails alone, and a process that lost the
-session lock stops sending within one chunk."""
+(docs/concepts/delivery.md): a crash repeats at most the current chunk (``WA_CLAIM_BATCH`` rows,
+of them only those sent in its last 50 ms) and the previous full batch whose settle the settle
+thread is committing, a poison row still fails alone, and a process that lost the session lock
+stops sending within one chunk."""
 
 from __future__ import annotations
 
@@ -116,11 +117,11 @@ def test_after_a_crash_the_chunk_counts_its_attempt_the_rest_of_the_batch_not(
 
 
 @pytest.mark.slow
-def test_kill_9_mid_drain_repeats_at_most_one_chunk(db_url: str, conn: Conn,
-                                                    tmp_path: Path) -> None:
+def test_kill_9_mid_drain_repeats_at_most_two_chunks(db_url: str, conn: Conn,
+                                                     tmp_path: Path) -> None:
     """Three kill -9 during a pacing-off drain: at each kill the rows sent or in flight but not
-    settled are at most one chunk; afterwards nothing is lost and the duplicates are at most
-    one chunk per kill."""
+    settled are at most two chunks (the current one, the previous batch being settled);
+    afterwards nothing is lost and the duplicates are at most that per kill."""
     ids = insert_many(conn, 3000)
     paths: list[Path] = []
     unsettled_at_kill: list[int] = []
@@ -140,7 +141,10 @@ def test_kill_9_mid_drain_repeats_at_most_one_chunk(db_url: str, conn: Conn,
                 assert proc.wait(15) == ExitCode.OK
                 break
             target = sum(sends(*paths).values()) + 200
-            assert wait_for(lambda: sum(sends(*paths).values()) > target, 60)  # noqa: B023
+            # polled every millisecond: the kill lands in the middle of a chunk, not in the
+            # gap between two batches
+            assert wait_for(lambda: sum(sends(*paths).values()) > target, 60,  # noqa: B023
+                            step=0.001)
             proc.kill()
             proc.wait()
         finally:
@@ -161,9 +165,9 @@ def test_kill_9_mid_drain_repeats_at_most_one_chunk(db_url: str, conn: Conn,
     print(f"\nkill -9 x3, chunk {CHUNK}: unsettled sends at each kill {unsettled_at_kill}, "
           f"rows in flight {in_flight_at_kill}, duplicates {duplicates}")
     assert set(counts) == set(ids)  # nothing lost
-    assert all(n <= CHUNK for n in in_flight_at_kill)
-    assert all(n <= CHUNK for n in unsettled_at_kill)
-    assert duplicates <= sum(unsettled_at_kill) <= 3 * CHUNK
+    assert all(n <= 2 * CHUNK for n in in_flight_at_kill)
+    assert all(n <= 2 * CHUNK for n in unsettled_at_kill)
+    assert duplicates <= sum(unsettled_at_kill) <= 3 * 2 * CHUNK
     # only rows of a chunk in flight counted an extra attempt
     recounted = conn.execute("SELECT count(*) FROM wa_outbox WHERE attempts > 1").fetchone()
     assert recounted is not None and recounted[0] <= sum(in_flight_at_kill)
@@ -201,7 +205,7 @@ def test_a_poison_row_in_a_chunk_still_fails_alone(db_url: str, conn: Conn,
     duplicates = sum(c - 1 for i, c in counts.items() if i != bad and c > 1)
     print(f"\npoison row in a chunk of {CHUNK}: {deaths} deaths, {duplicates} duplicates")
     assert deaths == 5
-    assert duplicates <= CHUNK - 1  # the first death only: later the row goes alone
+    assert duplicates <= 2 * CHUNK - 1  # the first death only: later the row goes alone
 
 
 @pytest.mark.slow
