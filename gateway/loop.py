@@ -129,6 +129,7 @@ class SendLoop:
         # gone, this raises and the process exits (1) instead of running on without it
         self.waiter.drain()
         engine.release_expired(self.conn, policy=self.policy, session=self.session.name)
+        engine.expire_due(self.conn, session=self.session.name)  # past expires_at: expired
         self.session.heartbeat(self.conn)
         self._purge(now)
         self._unserved(now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +17,7 @@ import pytest
 from outbox import engine
 from outbox.engine import NewMessage
 from outbox.errors import InvalidMessage
+from tests.gateway_helpers import gateway_thread, read_jsonl, settings_for, wait_for
 
 Conn = psycopg.Connection[Any]
 LEASE = timedelta(minutes=2)
@@ -287,3 +289,22 @@ def test_a_logged_out_session_hands_its_pending_rows_to_the_pool(conn: Conn) -> 
     assert status(conn, behind)[3] == "a"  # its recipient has a row in flight on a
     # new messages for the moved recipients go to b directly
     assert status(conn, insert(conn, "081200000011", "baru"))[3] == "b"
+
+
+# ------------------------------------------------------------------------------ the gateway
+def test_the_gateway_expires_what_it_could_not_send_in_time_and_sends_the_rest(
+        db_url: str, conn: Conn, tmp_path: Path) -> None:
+    """A paused session sends nothing; its gateway turns the row past its deadline into
+    'expired' within about a second, and the row without a deadline waits, then is sent."""
+    engine.register_session(conn, "main")
+    conn.execute("UPDATE wa_session SET paused_until = now() + interval '3 seconds', "
+                 "pause_reason = 'test' WHERE name = 'main'")
+    soon = insert(conn, "081200000001", "rekap hari ini", "progress_report",
+                  expires_at=datetime.now(UTC) + timedelta(seconds=1))
+    later = insert(conn, "081200000002", "rekap harian", "daily_report")
+    jsonl = tmp_path / "sends.jsonl"
+    with gateway_thread(settings_for(db_url, jsonl)):
+        assert wait_for(lambda: status(conn, soon)[0] == "expired", 10)
+        assert wait_for(lambda: status(conn, later)[0] == "sent", 15)
+    assert status(conn, soon)[2].startswith("expired: not sent by ")
+    assert [r["outbox_id"] for r in read_jsonl(jsonl)] == [later]

@@ -103,12 +103,17 @@ def test_the_scheduled_purge_keeps_failed_rows_longer_and_the_recent_history(con
                  "last_error) VALUES ('08123456789', 'x', 'text', 'failed', "
                  "now() - interval '40 days', 'e'), ('08123456780', 'y', 'text', 'failed', "
                  "now() - interval '100 days', 'e')")
+    # superseded rows age like sent ones, expired like failed ones
+    conn.execute("INSERT INTO wa_outbox (recipient, content, type, status, finished_at) "
+                 "VALUES ('08123456781', 'a', 'text', 'superseded', now() - interval '40 days'), "
+                 "('08123456782', 'b', 'text', 'expired', now() - interval '40 days'), "
+                 "('08123456783', 'c', 'text', 'expired', now() - interval '100 days')")
     conn.execute("INSERT INTO wa_send_log (session_name, sent_at, outbox_id) "
                  "VALUES ('main', now() - interval '2 hours', 0)")
     deleted = gwdb.purge_retention(conn, sent=timedelta(days=30), failed=timedelta(days=90))
-    assert deleted == 4  # 3 sent + the 100-day-old failed one
-    assert conn.execute("SELECT count(*) FROM wa_outbox WHERE status = 'failed'"
-                        ).fetchone() == (1,)
+    assert deleted == 6  # 3 sent, 1 superseded, the 100-day-old failed and expired ones
+    assert conn.execute("SELECT status, count(*) FROM wa_outbox GROUP BY status ORDER BY 1"
+                        ).fetchall() == [("expired", 1), ("failed", 1)]
     assert conn.execute("SELECT count(*) FROM wa_send_log").fetchone() == (1,)  # the 2 h one
 
 

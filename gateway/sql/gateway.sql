@@ -237,13 +237,15 @@ RETURNING id
 
 -- name: purge_retention
 -- The scheduled purge (WA_RETENTION_SENT_DAYS, WA_RETENTION_FAILED_DAYS): finished rows older
--- than their status's age, a batch at a time; a row a complaint points to stays (as in
--- outbox.sql's purge). A NULL age keeps that status.
+-- than their status's age (superseded rows age like sent ones, expired like failed ones), a
+-- batch at a time; a row a complaint points to stays (as in outbox.sql's purge). A NULL age
+-- keeps that status.
 DELETE FROM wa_outbox
  WHERE id IN (SELECT o.id
                 FROM wa_outbox AS o
-               WHERE ((o.status = 'sent' AND o.finished_at < now() - %(sent)s::interval)
-                   OR (o.status IN ('failed', 'cancelled')
+               WHERE ((o.status IN ('sent', 'superseded')
+                       AND o.finished_at < now() - %(sent)s::interval)
+                   OR (o.status IN ('failed', 'cancelled', 'expired')
                        AND o.finished_at < now() - %(failed)s::interval))
                  AND NOT EXISTS (SELECT 1 FROM complaint_queue AS c WHERE c.outbox_id = o.id)
                LIMIT %(batch)s::int)
