@@ -202,7 +202,9 @@ def week(rows: Sequence[TraceRow], provinces: int, *, new: bool) -> list[Row]:
                     recipient=f"{p}:{r.to}", available_at=slot,
                     expires_at=expiry(r.type, slot) if new else None,
                     collapse_key=shift_key(r.collapse, day, p) if new and r.collapse else None,
-                    slot=slot, tag=(klass, target)))
+                    slot=slot, tag=(klass, target),
+                    # today's gateway sends each row alone; the new one coalesces texts
+                    chars=r.length if new else None, document=r.att))
     return result
 
 
@@ -270,7 +272,7 @@ def summarise(label: str, numbers: int, out: dict[int, Outcome], end: datetime) 
         assert slot is not None
         if o.status == "sent" and o.at is not None:
             day = (o.at.astimezone(JAKARTA).date() - WEEK_START.date()).days
-            if 0 <= day < DAYS:
+            if 0 <= day < DAYS and o.is_send:  # a coalesced text rides in another send
                 per_day[day] += 1
             lags[klass].append(((o.at - slot).total_seconds(), False))
             if o.at > target:

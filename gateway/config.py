@@ -46,6 +46,8 @@ class Pacing:
     max_per_hour: int
     max_per_day: int
     recipient_gap: timedelta
+    # a recipient's consecutive due texts go out as one message (WA_COALESCE_TEXTS)
+    coalesce_texts: bool = False
 
     @classmethod
     def off(cls) -> Pacing:
@@ -213,6 +215,7 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         max_per_hour=reader.integer("WA_MAX_PER_HOUR", default=60, minimum=1),
         max_per_day=reader.integer("WA_MAX_PER_DAY", default=400, minimum=1),
         recipient_gap=reader.seconds("WA_RECIPIENT_GAP_SECONDS", default=60.0),
+        coalesce_texts=reader.flag("WA_COALESCE_TEXTS", default=True),
     )
     declared = pacing
     if not pacing_on:

@@ -259,6 +259,8 @@ class SendLoop:
         decided (``halts_batch``: stop the batch)."""
         result: SendResult | BaseException
         watchdog = self.watchdog
+        for rider in msg.riders:  # coalesced texts: in flight with the row that carries them
+            engine.mark_started(self.conn, rider)
         try:
             validate(msg)
             if watchdog is not None:
@@ -276,8 +278,10 @@ class SendLoop:
             result = exc
         else:
             if log.isEnabledFor(self._send_log_level):  # a bulk drain skips building the line
-                log.log(self._send_log_level, "sent %s to %s", msg.type,
+                log.log(self._send_log_level, "sent %s to %s%s", msg.type,
                         mask_phone(msg.recipient),
+                        f" (carrying {len(msg.riders)} more text(s): "
+                        f"{', '.join(str(r.id) for r in msg.riders)})" if msg.riders else "",
                         extra={"outbox_id": msg.id, "wa_message_id": result.wa_message_id,
                                "attempt": msg.attempts})
         action = decide(msg, result, policy=self.policy,

@@ -6,7 +6,9 @@
 * the hourly and daily (rolling 24 h) budgets (``WA_MAX_PER_HOUR``, ``WA_MAX_PER_DAY``);
 * the per-recipient gap (``WA_RECIPIENT_GAP_SECONDS``), which the claim itself applies (the
   engine writes it into the claim, ``claim_recipient_gap``) and :meth:`Pacer.next_wake` waits for;
-* the claim size: one row at a time with pacing on, ``WA_CLAIM_BATCH`` with it off.
+* the claim size: one row at a time with pacing on, ``WA_CLAIM_BATCH`` with it off;
+* coalescing (``WA_COALESCE_TEXTS``, pacing on): a claimed text carries the recipient's next due
+  texts in one message, so the budgets count sends, not rows.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from outbox.engine import ClaimedMessage, Conn
 from outbox.sql import QueryFile
 
 _q = QueryFile("gateway", "gateway.sql")
+
+#: The longest coalesced text: the producers' own bound for one text (WhatsApp accepts 65,536).
+COALESCE_MAX_CHARS = 60_000
 
 
 @dataclass(frozen=True)
@@ -85,12 +90,18 @@ class Pacer:
         self.gap = self._draw()
 
     def claim(self, conn: Conn, *, worker: str, lease: timedelta) -> list[ClaimedMessage]:
-        """Lease the next rows under the pacing rules (claim size, recipient gap)."""
+        """Lease the next rows under the pacing rules (claim size, recipient gap). With pacing
+        on and ``WA_COALESCE_TEXTS``, a claimed text carries the recipient's next due texts in
+        the same message (one send of the budget instead of several)."""
         if self.max_bytes is None:
             self.max_bytes = claim_max_bytes(conn)
-        return engine.claim(conn, session=self.session, worker=worker, limit=self.claim_size,
-                            lease=lease, recipient_gap=self.pacing.recipient_gap,
-                            max_bytes=self.max_bytes)
+        claimed = engine.claim(conn, session=self.session, worker=worker, limit=self.claim_size,
+                               lease=lease, recipient_gap=self.pacing.recipient_gap,
+                               max_bytes=self.max_bytes)
+        if not (self.pacing.enabled and self.pacing.coalesce_texts):
+            return claimed
+        return [engine.claim_followers(conn, msg, worker=worker, lease=lease,
+                                       max_chars=COALESCE_MAX_CHARS) for msg in claimed]
 
     def next_wake(self, conn: Conn) -> tuple[datetime, datetime | None]:
         """``(now, wake_at)``: when a row may become claimable under the same rules."""

@@ -154,10 +154,17 @@ class Settlements:
         """Give claimed rows back unsent (stop requested, batch halted)."""
         self.flush()
         for msg in rows:
-            engine.release(self.conn, msg)
+            for row in msg.rows:
+                engine.release(self.conn, row)
 
     def apply(self, msg: ClaimedMessage, action: Action) -> None:
-        """Carry out ``action`` for ``msg``; a successful send is only buffered."""
+        """Carry out ``action`` for ``msg`` and the texts its message carried (coalescing:
+        the same outcome for each, they were one WhatsApp message); a successful send is only
+        buffered."""
+        for row in msg.rows:
+            self._apply(row, action)
+
+    def _apply(self, msg: ClaimedMessage, action: Action) -> None:
         if isinstance(action, Sent):
             self.sent += 1
             self._pending.append(engine.Sent(msg.id, msg.claim_token, action.wa_message_id,

@@ -39,6 +39,9 @@ from outbox.health import HARD_DOWN_STATES
 from outbox.logs import JAKARTA
 
 GapMode = Literal["mean", "min", "max", "random"]
+#: The gateway's coalescing bounds (gateway/pacing.py COALESCE_MAX_CHARS, engine.claim_followers).
+COALESCE_MAX_CHARS = 60_000
+COALESCE_MAX_ROWS = 50
 HOUR = timedelta(hours=1)
 DAY = timedelta(hours=24)
 
@@ -55,6 +58,8 @@ class Pace:
     gap_max_s: float = 25.0
     recipient_gap_s: float = 60.0
     enabled: bool = True
+    # WA_COALESCE_TEXTS (default on): a sent text carries the recipient's next due texts
+    coalesce: bool = True
 
     def gap(self, mode: GapMode, rng: random.Random) -> timedelta:
         if not self.enabled:
@@ -83,6 +88,8 @@ class Row:
     attempts: int = 0  # > 0: a retry waiting for available_at holds its recipient back
     slot: datetime | None = None  # the producer slot it belongs to (for lag statistics)
     tag: Any = None  # free for the caller (bench: the deadline class)
+    chars: int | None = None  # the text's length (None: unknown, never coalesced)
+    document: bool = False  # has an attachment (never coalesced)
 
     @property
     def enters_at(self) -> datetime:
@@ -103,6 +110,12 @@ class Outcome:
     status: str  # sent | superseded | expired | pending (not sent by the horizon)
     at: datetime | None = None  # sent_at, or when it was superseded / expired
     superseded_by: int | None = None
+    carried_by: int | None = None  # sent inside this row's message (coalesced): no send
+
+    @property
+    def is_send(self) -> bool:
+        """A send of the budget: sent, and not carried in another row's message."""
+        return self.status == "sent" and self.carried_by is None
 
 
 class _SessionSim:
@@ -227,11 +240,32 @@ class _SessionSim:
     def _send(self, row: Row) -> None:
         self.out[row.id] = Outcome(row, "sent", self.t)
         self.pending -= 1
+        self._carry(row)
         self.sends.append(self.t)
         self.last_sent = self.t
         self.rlast[row.recipient] = self.t
         self.gap = self.pace.gap(self.gap_mode, self.rng)
         self._refresh(row.recipient)
+
+    def _carry(self, head: Row) -> None:
+        """Coalescing, as the gateway's claim_followers: the recipient's next open rows, in id
+        order, ride in ``head``'s message while each is a due text, up to
+        :data:`COALESCE_MAX_ROWS` rows and :data:`COALESCE_MAX_CHARS` characters."""
+        if not (self.pace.enabled and self.pace.coalesce) or head.document or head.chars is None:
+            return
+        chars, riders = head.chars, 0
+        for row in self.queues.get(head.recipient, []):
+            if row.id <= head.id or self.out[row.id].status != "pending":
+                continue  # earlier, or no longer open
+            if (riders >= COALESCE_MAX_ROWS or row.document or row.chars is None
+                    or row.available_at > self.t
+                    or (row.expires_at is not None and row.expires_at <= self.t)
+                    or chars + 2 + row.chars > COALESCE_MAX_CHARS):
+                return
+            chars += 2 + row.chars
+            riders += 1
+            self.out[row.id] = Outcome(row, "sent", self.t, carried_by=head.id)
+            self.pending -= 1
 
     def run(self, until: datetime | None) -> dict[int, Outcome]:
         while True:
@@ -345,6 +379,7 @@ class SessionCapacity:
     paused_until: datetime | None = None
     projected: dict[int, datetime] = field(default_factory=dict)  # row id -> projected send
     pool: str | None = None  # wa_session.pool: sessions sharing it serve one set of recipients
+    sends_needed: int | None = None  # sends (not rows: coalesced texts ride along) to drain
 
     @property
     def hour_left(self) -> int:
@@ -356,9 +391,11 @@ class SessionCapacity:
 
     @property
     def budget_short(self) -> bool:
-        """The daily budget runs out before the queue drains: more rows to send (not projected
-        to expire) than sends left in the rolling 24 hours."""
-        to_send = self.open_rows - len(self.misses)
+        """The daily budget runs out before the queue drains: more sends needed (rows not
+        projected to expire, texts carried in another row's message counted once) than sends
+        left in the rolling 24 hours."""
+        to_send = (self.open_rows - len(self.misses) if self.sends_needed is None
+                   else self.sends_needed)
         return self.pace.enabled and to_send > self.day_left
 
 
@@ -422,6 +459,7 @@ def capacity(conn: Any, now: datetime | None = None, *, horizon: timedelta = HOR
         sessions = {k: v for k, v in sessions.items() if k in names_only}
     open_rows = conn.execute(sql.SQL(
         "SELECT id, type, priority, recipient, available_at, session_name, attempts, status, "
+        "       length(content), attachment_name IS NOT NULL, "
         "       {} FROM wa_outbox WHERE is_open "
         "   AND (%(only)s::text[] IS NULL OR session_name = ANY(%(only)s::text[])) "
         " ORDER BY id").format(_optional(("expires_at", "collapse_key"), outbox_cols)),
@@ -451,7 +489,7 @@ def capacity(conn: Any, now: datetime | None = None, *, horizon: timedelta = HOR
         recent.setdefault(name, {})[recipient] = last
 
     rows: list[Row] = []
-    for (rid, typ, prio, recipient, available, name, attempts, status,
+    for (rid, typ, prio, recipient, available, name, attempts, status, chars, document,
          expires, collapse) in open_rows:
         if status == "sending":  # in flight: settled in a moment, counted as sent now
             history.setdefault(name, []).append(now)
@@ -459,7 +497,8 @@ def capacity(conn: Any, now: datetime | None = None, *, horizon: timedelta = HOR
             continue
         rows.append(Row(int(rid), str(typ), int(prio), str(recipient), available,
                         session=str(name), expires_at=expires, collapse_key=collapse,
-                        inserted_at=min(available, now), attempts=int(attempts)))
+                        inserted_at=min(available, now), attempts=int(attempts),
+                        chars=int(chars), document=bool(document)))
     names = sorted(set(sessions) | {r.session for r in rows})
     result: list[SessionCapacity] = []
     for name in names:
@@ -507,7 +546,8 @@ def _session_capacity(name: str, state: str, session: Session, pace_from: str, n
         sent_last_24h=sum(1 for t in hist if t > now - DAY),
         open_rows=len(rows), drained_at=max(sent_at) if sent_at else None,
         kinds=lines, misses=misses, paused_until=paused, pool=pool,
-        projected={rid: o.at for rid, o in out.items() if o.status == "sent" and o.at})
+        projected={rid: o.at for rid, o in out.items() if o.status == "sent" and o.at},
+        sends_needed=sum(1 for o in out.values() if o.is_send or o.status == "pending"))
 
 
 # -- operator text -------------------------------------------------------------------------

@@ -119,10 +119,17 @@ class ClaimedMessage(NamedTuple):
     claim_token: UUID
     lease_expires_at: datetime
     attachment: Attachment | None = None
+    # texts carried in this row's WhatsApp message (coalescing): settled like it
+    riders: tuple[ClaimedMessage, ...] = ()
 
     @property
     def is_document(self) -> bool:
         return self.attachment is not None
+
+    @property
+    def rows(self) -> tuple[ClaimedMessage, ...]:
+        """This row and the rows its message carries."""
+        return (self, *self.riders)
 
     def __repr__(self) -> str:  # the attachment's bytes stay out of logs
         return (f"ClaimedMessage(id={self.id}, recipient={self.recipient!r}, type={self.type!r}, "
@@ -326,6 +333,31 @@ def claim(
                     {"session": session, "worker": worker, "lease": lease, "token": token})
         rows = cur.fetchall()
     return _claimed(rows, session, token)
+
+
+#: Between the texts of a coalesced message.
+COALESCE_SEPARATOR = "\n\n"
+
+
+def claim_followers(conn: Conn, head: ClaimedMessage, *, worker: str, lease: timedelta,
+                    max_chars: int, max_rows: int = 50) -> ClaimedMessage:
+    """Coalescing: ``head`` (a claimed text) with the recipient's next due texts, claimed under
+    its token, joined into its content (at most ``max_chars`` characters); ``head`` unchanged
+    when none follows. Each carried row keeps its id and is settled like ``head``."""
+    if head.attachment is not None or len(head.content) >= max_chars:
+        return head
+    with _atomic(conn), conn.cursor(binary=True) as cur:
+        cur.execute(_q("claim_followers"), {
+            "session": head.session_name, "recipient": head.recipient, "head": head.id,
+            "max_rows": max_rows, "max_chars": max_chars, "head_chars": len(head.content),
+            "token": head.claim_token, "worker": worker, "lease": lease})
+        rows = cur.fetchall()
+    if not rows:
+        return head
+    riders = tuple(sorted(_claimed(rows, head.session_name, head.claim_token),
+                          key=lambda m: m.id))
+    content = COALESCE_SEPARATOR.join(m.content for m in (head, *riders))
+    return head._replace(content=content, riders=riders)
 
 
 def _one(conn: Conn, name: str, params: dict[str, Any]) -> tuple[Any, ...] | None:

@@ -136,3 +136,26 @@ def test_percentile_nearest_rank() -> None:
     assert percentile([], 95) == 0.0
     assert percentile([5, 1, 3, 2, 4], 50) == 3
     assert percentile(list(range(1, 101)), 95) == 95
+
+
+def test_coalescing_counts_sends_not_rows() -> None:
+    """A recipient's consecutive due texts ride in one send (the gateway's claim_followers);
+    a document ends the run, a text too long to fit starts its own send, and only sends take
+    the gap and the budget."""
+    rows = [Row(1, "text", 0, "a", T0, chars=10), Row(2, "text", 0, "a", T0, chars=10),
+            Row(3, "text", 0, "a", T0, chars=10),
+            Row(4, "weekly_report", 0, "a", T0, chars=10, document=True),
+            Row(5, "text", 0, "a", T0, chars=59_000), Row(6, "text", 0, "a", T0, chars=1_000),
+            Row(7, "text", 0, "b", T0, chars=10)]
+    pace = Pace(max_per_hour=60, max_per_day=400, gap_min_s=10, gap_max_s=10,
+                recipient_gap_s=0)
+    out = simulate(rows, [Session("main", pace)], start=T0)
+    # row 1 carries 2 and 3; the document; row 5 (59.000 + 2 + 1.000 > 60.000) alone, then 6
+    assert offsets(out, [1, 2, 3, 4, 5, 6, 7]) == [0, 0, 0, 10, 20, 30, 40]
+    assert [out[i].carried_by for i in (1, 2, 3, 4, 5, 6, 7)] == [None, 1, 1, None, None, None,
+                                                                   None]
+    assert sum(o.is_send for o in out.values()) == 5
+    # without coalescing (today's gateway) every row is a send
+    plain = simulate(rows, [Session("main", Pace(60, 400, 10, 10, 0, coalesce=False))],
+                     start=T0)
+    assert sum(o.is_send for o in plain.values()) == 7

@@ -15,6 +15,7 @@ import pytest
 from gateway import db as gwdb
 from gateway.pacing import Pacer
 from outbox import engine
+from outbox.engine import Attachment, NewMessage
 from outbox.exitcodes import ExitCode
 from tests.gateway_helpers import (
     gateway_env,
@@ -341,14 +342,45 @@ def test_per_recipient_gap(db_url: str, conn: Conn, tmp_path: Path) -> None:
     first = insert(conn, "6281291110000", "part 1")
     second = insert(conn, "6281291110000", "part 2")
     other = insert(conn, "6281291110001", "someone else")
+    # each part alone (coalesced, the two parts would be one send: the next test)
     settings = settings_for(db_url, sends, WA_PACING="on", WA_SEND_GAP_MIN_SECONDS="0",
-                            WA_SEND_GAP_MAX_SECONDS="0", WA_RECIPIENT_GAP_SECONDS="0.8")
+                            WA_SEND_GAP_MAX_SECONDS="0", WA_RECIPIENT_GAP_SECONDS="0.8",
+                            WA_COALESCE_TEXTS="off")
     with gateway_thread(settings):
         assert wait_for(lambda: len(read_jsonl(sends)) == 3, 5)
     assert [line["outbox_id"] for line in read_jsonl(sends)] == [first, other, second]
     rows = dict(conn.execute("SELECT id, sent_at FROM wa_outbox").fetchall())
     assert rows[second] - rows[first] >= timedelta(seconds=0.8)
     assert rows[first] < rows[other] < rows[second]  # the gap holds only the same recipient
+
+
+def test_a_recipients_due_texts_go_as_one_message(db_url: str, conn: Conn,
+                                                  tmp_path: Path) -> None:
+    """Coalescing (pacing on): a recipient's consecutive due texts are one WhatsApp message;
+    a document ends the run (it follows in order), and each row is settled sent with the one
+    message id; the pacing history counts the sends, not the rows."""
+    sends = tmp_path / "sends.jsonl"
+    engine.register_session(conn, "main")
+    texts = [insert(conn, "6281293330000", f"rekap klien {i}") for i in range(3)]
+    document = engine.enqueue(conn, NewMessage(
+        "6281293330000", "📎 Rekap", "weekly_report",
+        attachment=Attachment(b"PK\x03\x04", "rekap.xlsx"))).id
+    after = insert(conn, "6281293330000", "sesudah dokumen")
+    other = insert(conn, "6281293330001", "penerima lain")
+    settings = settings_for(db_url, sends, WA_PACING="on", WA_SEND_GAP_MIN_SECONDS="0",
+                            WA_SEND_GAP_MAX_SECONDS="0", WA_RECIPIENT_GAP_SECONDS="0")
+    with gateway_thread(settings):
+        assert wait_for(lambda: len(read_jsonl(sends)) == 4, 10)
+    lines = read_jsonl(sends)
+    assert [line["outbox_id"] for line in lines] == [texts[0], document, after, other]
+    assert lines[0]["content"] == "rekap klien 0\n\nrekap klien 1\n\nrekap klien 2"
+    rows = {r[0]: r[1:] for r in conn.execute(
+        "SELECT id, status, wa_message_id, carried_by FROM wa_outbox").fetchall()}
+    assert {rows[i][0] for i in rows} == {"sent"}
+    assert [rows[i][1] for i in texts] == [lines[0]["wa_message_id"]] * 3
+    assert [rows[i][2] for i in texts] == [None, texts[0], texts[0]]
+    logged = conn.execute("SELECT outbox_id FROM wa_send_log ORDER BY outbox_id").fetchall()
+    assert [r[0] for r in logged] == [texts[0], document, after, other]  # ids in that order
 
 
 def test_scheduled_row_is_sent_when_due(db_url: str, conn: Conn, tmp_path: Path) -> None:

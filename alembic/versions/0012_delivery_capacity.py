@@ -3,7 +3,9 @@
 Priorities by message type (``wa_message_type.priority``, taken by a row inserted without
 one), superseded messages (``collapse_key``: a newer row with the same key, recipient and
 session replaces the older ones still pending, status ``superseded``), deadlines
-(``expires_at``: status ``expired`` instead of a late send), and a pool of numbers
+(``expires_at``: status ``expired`` instead of a late send), coalesced texts (``carried_by``:
+a text sent inside another row's message is no send of its own in ``wa_send_log``), and a pool
+of numbers
 (``wa_session.pool``, ``wa_recipient_session``, ``wa_group_member``, routing at INSERT and
 hand-over). The SQL is a frozen copy under ``sql/0012_delivery_capacity/``; the current state
 lives in ``outbox/schema/20_outbox.sql`` and ``outbox/schema/97_delivery_capacity.sql``.
@@ -59,7 +61,11 @@ def downgrade() -> None:
         "ALTER TABLE wa_session DROP COLUMN pool, DROP COLUMN max_per_hour,"
         " DROP COLUMN max_per_day, DROP COLUMN gap_min_s, DROP COLUMN gap_max_s,"
         " DROP COLUMN recipient_gap_s, DROP COLUMN pacing, DROP COLUMN groups_seen_at;"
-        "DROP INDEX wa_outbox_collapse_idx;")
+        "DROP INDEX wa_outbox_collapse_idx;"
+        "DROP TRIGGER wa_outbox_log_send ON wa_outbox;"
+        "CREATE TRIGGER wa_outbox_log_send AFTER UPDATE OF status ON wa_outbox"
+        " FOR EACH ROW WHEN (NEW.status = 'sent' AND OLD.status <> 'sent')"
+        " EXECUTE FUNCTION wa_outbox_log_send();")
     conn.execute(match.group(0).encode())
     conn.execute(
         "UPDATE wa_outbox SET status = 'cancelled' WHERE status IN ('superseded', 'expired');"
@@ -67,5 +73,6 @@ def downgrade() -> None:
         " ADD CONSTRAINT wa_outbox_status_valid"
         " CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'cancelled')),"
         " ALTER COLUMN priority SET DEFAULT 0,"
-        " DROP COLUMN collapse_key, DROP COLUMN superseded_by, DROP COLUMN expires_at;"
+        " DROP COLUMN collapse_key, DROP COLUMN superseded_by, DROP COLUMN expires_at,"
+        " DROP COLUMN carried_by;"
         "ALTER TABLE wa_message_type DROP COLUMN priority, DROP COLUMN collapsible;")

@@ -150,6 +150,7 @@ CREATE TABLE wa_outbox (
     collapse_key     text,
     superseded_by    bigint,
     expires_at       timestamptz,
+    carried_by       bigint,
     CONSTRAINT wa_outbox_attachment_complete
         CHECK (attachment IS NULL OR attachment_name IS NOT NULL),
     CONSTRAINT wa_outbox_attachment_kept
@@ -172,6 +173,10 @@ COMMENT ON COLUMN wa_outbox.collapse_key IS
 COMMENT ON COLUMN wa_outbox.superseded_by IS 'The newer row that superseded this one.';
 COMMENT ON COLUMN wa_outbox.expires_at IS
     'Optional deadline: a row not handed to WhatsApp by then becomes expired, never sent late.';
+COMMENT ON COLUMN wa_outbox.carried_by IS
+    'Set by the claim when this text rides in one WhatsApp message with the row named here (the '
+    'gateway joins a recipient''s consecutive due texts, WA_COALESCE_TEXTS): sent, it shares that '
+    'row''s wa_message_id and is not a send of its own in wa_send_log.';
 COMMENT ON COLUMN wa_outbox.attachment_bytes IS
     'The attachment''s size (set on INSERT); kept when its bytes are dropped after the send.';
 
@@ -368,7 +373,8 @@ CREATE TRIGGER wa_outbox_drop_sent_attachment BEFORE UPDATE OF status ON wa_outb
 
 -- The sending history the pacing caps are computed from (WA_MAX_PER_HOUR, WA_MAX_PER_DAY), kept
 -- apart from the purgeable messages so that no purge of wa_outbox can raise the send rate. One
--- row per send, written by the settle itself; the gateway's purge drops rows older than 48 h.
+-- row per send (a text carried in another row's message is no send of its own), written by the
+-- settle itself; the gateway's purge drops rows older than 48 h.
 CREATE TABLE wa_send_log (
     session_name text NOT NULL,
     sent_at      timestamptz NOT NULL,
@@ -388,7 +394,7 @@ BEGIN
 END
 $$;
 CREATE TRIGGER wa_outbox_log_send AFTER UPDATE OF status ON wa_outbox
-    FOR EACH ROW WHEN (NEW.status = 'sent' AND OLD.status <> 'sent')
+    FOR EACH ROW WHEN (NEW.status = 'sent' AND OLD.status <> 'sent' AND NEW.carried_by IS NULL)
     EXECUTE FUNCTION wa_outbox_log_send();
 
 CREATE VIEW wa_outbox_stats AS

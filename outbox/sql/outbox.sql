@@ -79,9 +79,47 @@ UPDATE wa_outbox AS w
        claimed_by = %(worker)s::text,
        claimed_at = now(),
        lease_expires_at = now() + %(lease)s::interval,
-       send_started_at = NULL
+       send_started_at = NULL,
+       carried_by = NULL
   FROM within_bytes
  WHERE w.id = within_bytes.id
+RETURNING w.id, w.recipient, w.content, w.type, w.priority, w.attempts, w.max_attempts,
+          w.lease_expires_at, w.attachment, w.attachment_name, w.attachment_mime
+
+-- name: claim_followers
+-- Coalescing (WA_COALESCE_TEXTS): the texts that ride in one WhatsApp message with a claimed
+-- text row (%(head)s): the recipient's next open rows in id order, as long as each is a due
+-- text (pending, available, not expired, no attachment), up to %(max_rows)s rows and
+-- %(max_chars)s characters in all with the head and the blank lines between. The first row
+-- that is not such a text ends the run, so the recipient's order holds. Claimed under the
+-- head's token, with carried_by = the head (their settle then logs no send of their own).
+WITH run AS (
+    SELECT o.id, o.status = 'pending' AND o.available_at <= now()
+                 AND (o.expires_at IS NULL OR o.expires_at > now())
+                 AND o.attachment IS NULL AND o.attachment_name IS NULL AS fits,
+           length(o.content) + 2 AS chars
+      FROM wa_outbox AS o
+     WHERE o.is_open AND o.session_name = %(session)s::text
+       AND o.recipient COLLATE "C" = %(recipient)s::text AND o.id > %(head)s::bigint
+     ORDER BY o.id
+     LIMIT %(max_rows)s::int
+), riders AS (
+    SELECT id
+      FROM (SELECT id, bool_and(fits) OVER w AS all_fit, sum(chars) OVER w AS upto
+              FROM run WINDOW w AS (ORDER BY id)) AS r
+     WHERE r.all_fit AND r.upto <= %(max_chars)s::int - %(head_chars)s::int
+)
+UPDATE wa_outbox AS w
+   SET status = 'sending',
+       attempts = w.attempts + 1,
+       claim_token = %(token)s::uuid,
+       claimed_by = %(worker)s::text,
+       claimed_at = now(),
+       lease_expires_at = now() + %(lease)s::interval,
+       send_started_at = NULL,
+       carried_by = %(head)s::bigint
+  FROM riders
+ WHERE w.id = riders.id AND w.status = 'pending'
 RETURNING w.id, w.recipient, w.content, w.type, w.priority, w.attempts, w.max_attempts,
           w.lease_expires_at, w.attachment, w.attachment_name, w.attachment_mime
 

@@ -17,6 +17,7 @@ ALTER TABLE wa_outbox
     ADD COLUMN collapse_key  text,
     ADD COLUMN superseded_by bigint,
     ADD COLUMN expires_at    timestamptz,
+    ADD COLUMN carried_by    bigint,
     ALTER COLUMN priority DROP DEFAULT,
     DROP CONSTRAINT wa_outbox_status_valid,
     ADD CONSTRAINT wa_outbox_status_valid
@@ -25,9 +26,19 @@ ALTER TABLE wa_outbox
 COMMENT ON COLUMN wa_outbox.collapse_key IS
     'Optional: a newer row with the same collapse_key, recipient and session supersedes this one '
     'while it is pending (status superseded, superseded_by = the newer row).';
+COMMENT ON COLUMN wa_outbox.carried_by IS
+    'Set by the claim when this text rides in one WhatsApp message with the row named here (the '
+    'gateway joins a recipient''s consecutive due texts, WA_COALESCE_TEXTS): sent, it shares that '
+    'row''s wa_message_id and is not a send of its own in wa_send_log.';
 COMMENT ON COLUMN wa_outbox.superseded_by IS 'The newer row that superseded this one.';
 COMMENT ON COLUMN wa_outbox.expires_at IS
     'Optional deadline: a row not handed to WhatsApp by then becomes expired, never sent late.';
+
+-- A text carried in another row's WhatsApp message is not a send of its own.
+DROP TRIGGER wa_outbox_log_send ON wa_outbox;
+CREATE TRIGGER wa_outbox_log_send AFTER UPDATE OF status ON wa_outbox
+    FOR EACH ROW WHEN (NEW.status = 'sent' AND OLD.status <> 'sent' AND NEW.carried_by IS NULL)
+    EXECUTE FUNCTION wa_outbox_log_send();
 
 CREATE OR REPLACE FUNCTION wa_outbox_before_insert() RETURNS trigger
 LANGUAGE plpgsql AS $$
