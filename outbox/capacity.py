@@ -251,14 +251,15 @@ class _SessionSim:
         """Coalescing, as the gateway's claim_followers: the recipient's next open rows, in id
         order, ride in ``head``'s message while each is a due text, up to
         :data:`COALESCE_MAX_ROWS` rows and :data:`COALESCE_MAX_CHARS` characters."""
-        if not (self.pace.enabled and self.pace.coalesce) or head.document or head.chars is None:
+        if (not (self.pace.enabled and self.pace.coalesce) or head.document
+                or head.chars is None or head.attempts > 0):
             return
         chars, riders = head.chars, 0
         for row in self.queues.get(head.recipient, []):
             if row.id <= head.id or self.out[row.id].status != "pending":
                 continue  # earlier, or no longer open
             if (riders >= COALESCE_MAX_ROWS or row.document or row.chars is None
-                    or row.available_at > self.t
+                    or row.attempts > 0 or row.available_at > self.t
                     or (row.expires_at is not None and row.expires_at <= self.t)
                     or chars + 2 + row.chars > COALESCE_MAX_CHARS):
                 return

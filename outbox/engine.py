@@ -343,9 +343,11 @@ def claim_followers(conn: Conn, head: ClaimedMessage, *, worker: str, lease: tim
                     max_chars: int, max_rows: int = 50) -> ClaimedMessage:
     """Coalescing: ``head`` (a claimed text) with the recipient's next due texts, claimed under
     its token, joined into its content (at most ``max_chars`` characters); ``head`` unchanged
-    when none follows. Each carried row keeps its id and is settled like ``head``."""
-    if head.attachment is not None or len(head.content) >= max_chars:
-        return head
+    when none follows. Each carried row keeps its id and is settled like ``head``. Only rows
+    on their first attempt travel together, so a row that kills the gateway ends up alone and
+    fails alone (as with the chunks of a pacing-off drain)."""
+    if head.attachment is not None or head.attempts > 1 or len(head.content) >= max_chars:
+        return head  # a retry goes alone (it may be the row that killed the last process)
     with _atomic(conn), conn.cursor(binary=True) as cur:
         cur.execute(_q("claim_followers"), {
             "session": head.session_name, "recipient": head.recipient, "head": head.id,

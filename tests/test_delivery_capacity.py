@@ -308,3 +308,43 @@ def test_the_gateway_expires_what_it_could_not_send_in_time_and_sends_the_rest(
         assert wait_for(lambda: status(conn, later)[0] == "sent", 15)
     assert status(conn, soon)[2].startswith("expired: not sent by ")
     assert [r["outbox_id"] for r in read_jsonl(jsonl)] == [later]
+
+
+# ------------------------------------------------------------------------------ coalescing
+def test_claim_followers_carries_due_first_attempt_texts_in_order(conn: Conn) -> None:
+    head_id, second, third = (insert(conn, "081200000001", f"teks {i}") for i in range(3))
+    doc = engine.enqueue(conn, NewMessage("081200000001", "dok", "weekly_report",
+                                          attachment=engine.Attachment(b"x", "r.xlsx"))).id
+    after_doc = insert(conn, "081200000001", "sesudah")
+    (head,) = engine.claim(conn, session="main", worker="w", limit=1, lease=LEASE)
+    coalesced = engine.claim_followers(conn, head, worker="w", lease=LEASE, max_chars=60_000)
+    assert [m.id for m in coalesced.rows] == [head_id, second, third]
+    assert coalesced.content == "teks 0\n\nteks 1\n\nteks 2"
+    assert [status(conn, i)[0] for i in (doc, after_doc)] == ["pending", "pending"]
+    carried = dict(conn.execute("SELECT id, carried_by FROM wa_outbox").fetchall())
+    assert [carried[i] for i in (head_id, second, third)] == [None, head_id, head_id]
+    # the character bound: only what fits with the head
+    engine.release(conn, coalesced)
+    for rider in coalesced.riders:
+        engine.release(conn, rider)
+    conn.execute("UPDATE wa_outbox SET attempts = 0")
+    (head,) = engine.claim(conn, session="main", worker="w", limit=1, lease=LEASE)
+    assert [m.id for m in engine.claim_followers(conn, head, worker="w", lease=LEASE,
+                                                 max_chars=14).rows] == [head_id, second]
+
+
+def test_a_retry_goes_alone_and_a_retried_row_ends_the_run(conn: Conn) -> None:
+    """A row that may have killed the gateway (on its second attempt) is never coalesced,
+    neither as the head nor as a follower: a poison row fails alone."""
+    first, second = (insert(conn, "081200000001", f"teks {i}") for i in range(2))
+    conn.execute("UPDATE wa_outbox SET attempts = 1 WHERE id = %s", (first,))
+    (head,) = engine.claim(conn, session="main", worker="w", limit=1, lease=LEASE)
+    assert head.id == first and head.attempts == 2
+    assert engine.claim_followers(conn, head, worker="w", lease=LEASE,
+                                  max_chars=60_000).riders == ()
+    engine.release(conn, head)
+    conn.execute("UPDATE wa_outbox SET attempts = CASE WHEN id = %s THEN 0 ELSE 1 END",
+                 (first,))
+    (head,) = engine.claim(conn, session="main", worker="w", limit=1, lease=LEASE)
+    assert engine.claim_followers(conn, head, worker="w", lease=LEASE,
+                                  max_chars=60_000).riders == ()  # the follower was tried

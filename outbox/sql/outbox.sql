@@ -89,12 +89,13 @@ RETURNING w.id, w.recipient, w.content, w.type, w.priority, w.attempts, w.max_at
 -- name: claim_followers
 -- Coalescing (WA_COALESCE_TEXTS): the texts that ride in one WhatsApp message with a claimed
 -- text row (%(head)s): the recipient's next open rows in id order, as long as each is a due
--- text (pending, available, not expired, no attachment), up to %(max_rows)s rows and
+-- text never attempted (pending, available, not expired, no attachment, attempts 0: a row
+-- that may have killed the previous process goes alone), up to %(max_rows)s rows and
 -- %(max_chars)s characters in all with the head and the blank lines between. The first row
 -- that is not such a text ends the run, so the recipient's order holds. Claimed under the
 -- head's token, with carried_by = the head (their settle then logs no send of their own).
 WITH run AS (
-    SELECT o.id, o.status = 'pending' AND o.available_at <= now()
+    SELECT o.id, o.status = 'pending' AND o.attempts = 0 AND o.available_at <= now()
                  AND (o.expires_at IS NULL OR o.expires_at > now())
                  AND o.attachment IS NULL AND o.attachment_name IS NULL AS fits,
            length(o.content) + 2 AS chars
