@@ -336,7 +336,7 @@ def test_claim_followers_carries_due_first_attempt_texts_in_order(conn: Conn) ->
 def test_a_retry_goes_alone_and_a_retried_row_ends_the_run(conn: Conn) -> None:
     """A row that may have killed the gateway (on its second attempt) is never coalesced,
     neither as the head nor as a follower: a poison row fails alone."""
-    first, second = (insert(conn, "081200000001", f"teks {i}") for i in range(2))
+    first, _ = (insert(conn, "081200000001", f"teks {i}") for i in range(2))
     conn.execute("UPDATE wa_outbox SET attempts = 1 WHERE id = %s", (first,))
     (head,) = engine.claim(conn, session="main", worker="w", limit=1, lease=LEASE)
     assert head.id == first and head.attempts == 2
