@@ -29,7 +29,7 @@ import heapq
 import random
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -533,9 +533,7 @@ def _session_capacity(name: str, state: str, session: Session, pace_from: str, n
     misses = []
     expired = [o.row for o in out.values() if o.status == "expired"]
     if expired:  # when would they have gone out without their deadline?
-        undated = [Row(r.id, r.type, r.priority, r.recipient, r.available_at,
-                       session=r.session, inserted_at=r.inserted_at, attempts=r.attempts)
-                   for r in rows]
+        undated = [replace(r, expires_at=None, collapse_key=None) for r in rows]
         late = simulate(undated, [session], start=max(now, paused or now),
                         until=max(now, paused or now) + HORIZON)
         misses = [Miss(r.id, r.type, r.recipient, r.expires_at, late[r.id].at)
