@@ -75,7 +75,9 @@ def check_config(env: Mapping[str, str], worker: str) -> int:
     summary = (f"session {settings.session_name}, transport {settings.transport}, "
                f"pacing {'on' if pacing.enabled else 'off'} (gap "
                f"{pacing.gap_min.total_seconds():g}-{pacing.gap_max.total_seconds():g} s, "
-               f"{pacing.max_per_hour}/h, {pacing.max_per_day}/day, recipient gap "
+               f"{pacing.max_per_hour}/h, {pacing.max_per_day}/day, of which "
+               f"{pacing.reserve_per_hour}/h and {pacing.reserve_per_day}/day kept for answers "
+               f"and alerts, recipient gap "
                f"{pacing.recipient_gap.total_seconds():g} s), poll {settings.poll_cron!r}, "
                f"lease {settings.outbox.lease.total_seconds():g} s, send timeout "
                f"{settings.send_timeout.total_seconds():g} s, admins {len(settings.admins)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from outbox import engine
 from outbox.config import EnvReader, OutboxSettings, cron_problem, outbox_settings
 
 SESSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -48,6 +49,10 @@ class Pacing:
     recipient_gap: timedelta
     # a recipient's consecutive due texts go out as one message (WA_COALESCE_TEXTS)
     coalesce_texts: bool = False
+    # the last sends of each budget, kept for rows of priority >= engine.RESERVE_PRIORITY
+    # (WA_RESERVE_PER_HOUR, WA_RESERVE_PER_DAY)
+    reserve_per_hour: int = 0
+    reserve_per_day: int = 0
 
     @classmethod
     def off(cls) -> Pacing:
@@ -155,6 +160,22 @@ def store_url(database_url: str) -> str:
     return url
 
 
+def _reserve(reader: EnvReader, name: str, cap_name: str, cap: int, *, default: int,
+             check: bool) -> int:
+    """A budget reserve (``WA_RESERVE_PER_HOUR`` / ``_PER_DAY``): the last sends of the cap
+    kept for answers and alerts. Unset: ``default``, but at most a tenth of the cap (a number
+    warming up at 5 an hour keeps none). Set: at least 0 and below the cap."""
+    value: int | None = reader.parsed((name,), None, int, "a whole number")
+    if value is None:
+        return min(default, cap // 10)
+    if value < 0 or (check and value >= cap):
+        reader.problem(f"{name}={value} must be at least 0 and below {cap_name}={cap} (the "
+                       "last sends of the budget kept for answers and alerts; the rest must be "
+                       "at least 1)")
+        return 0
+    return value
+
+
 def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> GatewaySettings:
     outbox = outbox_settings(reader)
 
@@ -217,6 +238,14 @@ def gateway_settings(reader: EnvReader, *, worker_id: str = "gateway") -> Gatewa
         recipient_gap=reader.seconds("WA_RECIPIENT_GAP_SECONDS", default=60.0),
         coalesce_texts=reader.flag("WA_COALESCE_TEXTS", default=True),
     )
+    pacing = replace(
+        pacing,
+        reserve_per_hour=_reserve(reader, "WA_RESERVE_PER_HOUR", "WA_MAX_PER_HOUR",
+                                  pacing.max_per_hour, default=engine.DEFAULT_RESERVE_PER_HOUR,
+                                  check=pacing_on),
+        reserve_per_day=_reserve(reader, "WA_RESERVE_PER_DAY", "WA_MAX_PER_DAY",
+                                 pacing.max_per_day, default=engine.DEFAULT_RESERVE_PER_DAY,
+                                 check=pacing_on))
     declared = pacing
     if not pacing_on:
         pacing = Pacing.off()

@@ -113,6 +113,17 @@ class SendLoop:
                 if self.settle.busy() or self.settle.unsettled:
                     self.settle.flush()  # unsettled rows hold their recipients' next rows
                     continue
+                if self.pacer.reserve_wait is not None:
+                    # only the budgets' reserve is left and no answer or alert is due: the
+                    # rest waits until the budget frees (a NOTIFY brings a new answer sooner)
+                    if self.once:
+                        log.warning("pacing: only the reserve for answers and alerts is left "
+                                    "(WA_RESERVE_PER_HOUR/_PER_DAY); nothing more sent now")
+                        return ExitCode.OK
+                    wait = self.pacer.reserve_wait
+                    log.debug("pacing: waiting %.1f s (reserve)", wait)
+                    waiter.wait(min(wait + 0.005, heartbeat))
+                    continue
                 if self.once:
                     return ExitCode.OK
                 self._idle_wait()

@@ -3,7 +3,10 @@
 
 * a random gap (``WA_SEND_GAP_MIN/MAX_SECONDS``) after the session's last send, drawn once per
   send (a restart draws a new one, never below the minimum);
-* the hourly and daily (rolling 24 h) budgets (``WA_MAX_PER_HOUR``, ``WA_MAX_PER_DAY``);
+* the hourly and daily (rolling 24 h) budgets (``WA_MAX_PER_HOUR``, ``WA_MAX_PER_DAY``), whose
+  last sends (``WA_RESERVE_PER_HOUR``, ``WA_RESERVE_PER_DAY``) are kept for answers and alerts
+  (priority ``engine.RESERVE_PRIORITY`` and above): when only the reserve is left, the claim
+  takes only those;
 * the per-recipient gap (``WA_RECIPIENT_GAP_SECONDS``), which the claim itself applies (the
   engine writes it into the claim, ``claim_recipient_gap``) and :meth:`Pacer.next_wake` waits for;
 * the claim size: one row at a time with pacing on, ``WA_CLAIM_BATCH`` with it off;
@@ -34,13 +37,20 @@ class PacingWindow:
     last_sent_at: datetime | None
     hour_free_at: datetime | None
     day_free_at: datetime | None
+    # when the part of each budget open to every row (the budget less the reserve) frees a slot
+    hour_general_at: datetime | None = None
+    day_general_at: datetime | None = None
 
 
-def pacing_window(conn: Conn, session: str, per_hour: int, per_day: int) -> PacingWindow:
-    """The session's last send and when the hourly and daily budgets free a slot again."""
+def pacing_window(conn: Conn, session: str, per_hour: int, per_day: int, *,
+                  reserve_per_hour: int = 0, reserve_per_day: int = 0) -> PacingWindow:
+    """The session's last send and when the hourly and daily budgets free a slot again: the
+    whole budgets, and their part open to every row (less the reserve)."""
     with conn.cursor() as cur:
-        cur.execute(_q("pacing_window"), {"session": session, "per_hour": per_hour,
-                                          "per_day": per_day})
+        cur.execute(_q("pacing_window"), {
+            "session": session, "per_hour": per_hour, "per_day": per_day,
+            "general_hour": max(per_hour - reserve_per_hour, 1),
+            "general_day": max(per_day - reserve_per_day, 1)})
         row = cur.fetchone()
     assert row is not None
     return PacingWindow(*row)
@@ -63,6 +73,10 @@ class Pacer:
         self.claim_size = 1 if pacing.enabled else claim_batch
         self.max_bytes: int | None = None  # wa_outbox_limits.claim_max_bytes, read once
         self.gap = self._draw()
+        # set by delay(): only the budgets' reserve is left, so only rows of this priority and
+        # above may be claimed, for reserve_wait more seconds
+        self.min_priority: int | None = None
+        self.reserve_wait: float | None = None
 
     @property
     def enabled(self) -> bool:
@@ -74,16 +88,31 @@ class Pacer:
         return timedelta(seconds=self.rng.uniform(low, high))
 
     def delay(self, conn: Conn) -> tuple[float, str]:
-        """Seconds to wait before the next send, and why (``ok``, ``gap``, ``hourly cap``...)."""
+        """Seconds to wait before the next send, and why (``ok``, ``gap``, ``hourly cap``...).
+
+        ``(0, "reserve")``: only the reserve of a budget is left (``WA_RESERVE_PER_HOUR``,
+        ``WA_RESERVE_PER_DAY``), so the next claim takes only answers and alerts
+        (:attr:`min_priority`); every row may go again in :attr:`reserve_wait` seconds."""
+        self.min_priority, self.reserve_wait = None, None
         if not self.pacing.enabled:
             return 0.0, "ok"
-        w = pacing_window(conn, self.session, self.pacing.max_per_hour, self.pacing.max_per_day)
+        p = self.pacing
+        w = pacing_window(conn, self.session, p.max_per_hour, p.max_per_day,
+                          reserve_per_hour=p.reserve_per_hour, reserve_per_day=p.reserve_per_day)
         ready, reason = w.now, "ok"
         for at, why in ((w.last_sent_at + self.gap if w.last_sent_at else None, "gap"),
                         (w.hour_free_at, "hourly cap"), (w.day_free_at, "daily cap")):
             if at is not None and at > ready:
                 ready, reason = at, why
-        return (ready - w.now).total_seconds(), reason
+        if ready > w.now:
+            return (ready - w.now).total_seconds(), reason
+        general = max((at for at in (w.hour_general_at, w.day_general_at) if at is not None),
+                      default=None)
+        if general is not None and general > w.now:
+            self.min_priority = engine.RESERVE_PRIORITY
+            self.reserve_wait = (general - w.now).total_seconds()
+            return 0.0, "reserve"
+        return 0.0, "ok"
 
     def sent(self) -> None:
         """A send was settled: draw the gap before the next one."""
@@ -97,7 +126,7 @@ class Pacer:
             self.max_bytes = claim_max_bytes(conn)
         claimed = engine.claim(conn, session=self.session, worker=worker, limit=self.claim_size,
                                lease=lease, recipient_gap=self.pacing.recipient_gap,
-                               max_bytes=self.max_bytes)
+                               max_bytes=self.max_bytes, min_priority=self.min_priority)
         if not (self.pacing.enabled and self.pacing.coalesce_texts):
             return claimed
         return [engine.claim_followers(conn, msg, worker=worker, lease=lease,

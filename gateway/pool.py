@@ -58,8 +58,8 @@ def wib(at: datetime) -> str:
 
 # ---------------------------------------------------------------------- registration and groups
 def register(conn: Conn, session: str, settings: GatewaySettings) -> None:
-    """Write the session's pool (``WA_POOL``, NULL without) and its pacing (the configured caps
-    and gaps; ``pacing`` false when ``WA_PACING`` is off)."""
+    """Write the session's pool (``WA_POOL``, NULL without) and its pacing (the configured caps,
+    gaps, budget reserve and coalescing; ``pacing`` false when ``WA_PACING`` is off)."""
     declared = settings.declared_pacing or settings.pacing
     with conn.cursor() as cur:
         cur.execute(_q("register_pool"), {
@@ -68,7 +68,10 @@ def register(conn: Conn, session: str, settings: GatewaySettings) -> None:
             "gap_min_s": declared.gap_min.total_seconds(),
             "gap_max_s": declared.gap_max.total_seconds(),
             "recipient_gap_s": declared.recipient_gap.total_seconds(),
-            "pacing": settings.pacing.enabled})
+            "pacing": settings.pacing.enabled,
+            "reserve_per_hour": declared.reserve_per_hour,
+            "reserve_per_day": declared.reserve_per_day,
+            "coalesce_texts": declared.coalesce_texts})
 
 
 def record_groups(conn: Conn, session: str, groups: Sequence[str], *,

@@ -35,6 +35,7 @@ from typing import Any, Literal
 
 from psycopg import sql
 
+from outbox.engine import DEFAULT_RESERVE_PER_DAY, DEFAULT_RESERVE_PER_HOUR, RESERVE_PRIORITY
 from outbox.health import HARD_DOWN_STATES
 from outbox.logs import JAKARTA
 
@@ -60,6 +61,23 @@ class Pace:
     enabled: bool = True
     # WA_COALESCE_TEXTS (default on): a sent text carries the recipient's next due texts
     coalesce: bool = True
+    # WA_RESERVE_PER_HOUR / _PER_DAY: the last sends of each budget are kept for rows of
+    # priority >= RESERVE_PRIORITY (answers, forwards, admin alerts); None: the gateway's
+    # default (2 an hour, 10 a day, at most a tenth of the cap)
+    reserve_per_hour: int | None = None
+    reserve_per_day: int | None = None
+
+    @property
+    def hour_reserve(self) -> int:
+        if self.reserve_per_hour is not None:
+            return self.reserve_per_hour
+        return min(DEFAULT_RESERVE_PER_HOUR, self.max_per_hour // 10)
+
+    @property
+    def day_reserve(self) -> int:
+        if self.reserve_per_day is not None:
+            return self.reserve_per_day
+        return min(DEFAULT_RESERVE_PER_DAY, self.max_per_day // 10)
 
     def gap(self, mode: GapMode, rng: random.Random) -> timedelta:
         if not self.enabled:
@@ -215,26 +233,45 @@ class _SessionSim:
 
     # -- pacing ---------------------------------------------------------------------------
 
-    def _ready_at(self) -> datetime:
+    def _free_at(self, cap: int, window: timedelta) -> datetime | None:
+        """When a budget of ``cap`` sends per ``window`` frees a slot (None: not exhausted)."""
+        cap = max(cap, 1)
+        recent = len(self.sends) - bisect.bisect_right(self.sends, self.t - window)
+        return self.sends[len(self.sends) - cap] + window if recent >= cap else None
+
+    def _ready_at(self) -> tuple[datetime, datetime]:
+        """When the next send may go: any row (the whole budgets), and every row (the budgets
+        less the reserve kept for answers and alerts)."""
         ready = self.t
         if not self.pace.enabled:
-            return ready
+            return ready, ready
         if self.last_sent is not None:
             ready = max(ready, self.last_sent + self.gap)
-        for cap, window in ((self.pace.max_per_hour, HOUR), (self.pace.max_per_day, DAY)):
-            recent = len(self.sends) - bisect.bisect_right(self.sends, self.t - window)
-            if recent >= cap:
-                ready = max(ready, self.sends[len(self.sends) - cap] + window)
-        return ready
+        p = self.pace
+        general = ready
+        for cap, reserve, window in ((p.max_per_hour, p.hour_reserve, HOUR),
+                                     (p.max_per_day, p.day_reserve, DAY)):
+            free = self._free_at(cap, window)
+            if free is not None:
+                ready = max(ready, free)
+            free = self._free_at(cap - reserve, window) if reserve > 0 else free
+            if free is not None:
+                general = max(general, free)
+        return ready, max(ready, general)
 
-    def _claim(self) -> Row | None:
+    def _claim(self, min_priority: int | None = None) -> Row | None:
         while self.ready:
-            _, rid, recipient = heapq.heappop(self.ready)
+            entry = heapq.heappop(self.ready)
+            _, rid, recipient = entry
             if self.out[rid].status != "pending":
                 continue
             head, _ = self._head(recipient)
-            if head is not None and head.id == rid:
-                return head
+            if head is None or head.id != rid:
+                continue
+            if min_priority is not None and head.priority < min_priority:
+                heapq.heappush(self.ready, entry)  # the best due row is below the reserve's
+                return None
+            return head
         return None
 
     def _send(self, row: Row) -> None:
@@ -271,7 +308,7 @@ class _SessionSim:
     def run(self, until: datetime | None) -> dict[int, Outcome]:
         while True:
             self._events_upto(self.t)
-            ready = self._ready_at()
+            ready, general = self._ready_at()
             if ready > self.t:
                 if not self.incoming and not self.pending:
                     break
@@ -279,13 +316,21 @@ class _SessionSim:
                     break
                 self._events_upto(ready)
                 continue
-            row = self._claim()
+            reserved = general > self.t  # only the reserve is left: answers and alerts only
+            row = self._claim(RESERVE_PRIORITY if reserved else None)
             if row is not None:
                 if until is not None and self.t > until:
                     break
                 self._send(row)
                 continue
             nxt = self._next_event()
+            if reserved and (nxt is None or general < nxt):
+                if not self.incoming and not self.pending:
+                    break
+                if until is not None and general > until:
+                    break
+                self._events_upto(general)
+                continue
             if nxt is None or (until is not None and nxt > until):
                 break
             self._events_upto(nxt)
@@ -338,7 +383,7 @@ def utc(at: datetime) -> datetime:
 # -- the projection of the queue in the database (python -m outbox capacity) -------------------
 
 PACE_COLUMNS = ("max_per_hour", "max_per_day", "gap_min_s", "gap_max_s", "recipient_gap_s",
-                "pacing")
+                "pacing", "reserve_per_hour", "reserve_per_day", "coalesce_texts")
 HORIZON = timedelta(days=7)
 
 
@@ -424,15 +469,21 @@ def _optional(names: Sequence[str], present: set[str]) -> sql.Composable:
 
 
 def _pace(values: Sequence[Any]) -> Pace | None:
-    per_hour, per_day, gap_min, gap_max, rgap, enabled = values
+    (per_hour, per_day, gap_min, gap_max, rgap, enabled, reserve_hour, reserve_day,
+     coalesce) = values
     if per_hour is None or per_day is None:
         return None
     d = DEFAULT_PACE
+    # a gateway that registered before revision 0013 did not record its reserve or its
+    # coalescing: the gateway's defaults
     return Pace(max_per_hour=int(per_hour), max_per_day=int(per_day),
                 gap_min_s=float(gap_min if gap_min is not None else d.gap_min_s),
                 gap_max_s=float(gap_max if gap_max is not None else d.gap_max_s),
                 recipient_gap_s=float(rgap if rgap is not None else d.recipient_gap_s),
-                enabled=bool(enabled) if enabled is not None else True)
+                enabled=bool(enabled) if enabled is not None else True,
+                reserve_per_hour=None if reserve_hour is None else int(reserve_hour),
+                reserve_per_day=None if reserve_day is None else int(reserve_day),
+                coalesce=bool(coalesce) if coalesce is not None else d.coalesce)
 
 
 def capacity(conn: Any, now: datetime | None = None, *, horizon: timedelta = HORIZON,
@@ -606,7 +657,9 @@ def text(report: CapacityReport) -> list[str]:
         lines.append("no sessions and nothing queued")
     for s in report.sessions:
         p = s.pace
-        pace = (f"{number(p.max_per_hour)}/h, {number(p.max_per_day)}/24 h, gap "
+        kept = (f" ({number(p.hour_reserve)}/h and {number(p.day_reserve)}/24 h kept for "
+                "answers and alerts)" if p.hour_reserve or p.day_reserve else "")
+        pace = (f"{number(p.max_per_hour)}/h, {number(p.max_per_day)}/24 h{kept}, gap "
                 f"{p.gap_min_s:g}-{p.gap_max_s:g} s, recipient gap {p.recipient_gap_s:g} s"
                 if p.enabled else "pacing off")
         pool = f", pool {s.pool}" if s.pool else ""

@@ -289,15 +289,28 @@ def _claimed(rows: list[tuple[Any, ...]], session: str, token: UUID) -> list[Cla
     ]
 
 
+#: The rows a gateway's budget reserve is kept for (``WA_RESERVE_PER_HOUR``/``_PER_DAY``): the
+#: priority of answers to people who wrote in, forwards and admin alerts (wa_message_type).
+RESERVE_PRIORITY = 30
+#: The reserve's defaults, each at most a tenth of its cap (gateway/config.py).
+DEFAULT_RESERVE_PER_HOUR = 2
+DEFAULT_RESERVE_PER_DAY = 10
+
+
 @lru_cache(maxsize=64)
 def _claim_statement(limit: int, recipient_gap: timedelta,
-                     max_bytes: int = 2**31 - 1) -> sql.Composed:
+                     max_bytes: int = 2**31 - 1, min_priority: int | None = None,
+                     ) -> sql.Composed:
     """The claim for one batch size and recipient gap, both written in as literals: they are
     settings, fixed for a process, and as parameters the server could not keep one generic
-    plan (with ``LIMIT $1`` it planned every claim afresh, a fifth of its cost at batch 100)."""
+    plan (with ``LIMIT $1`` it planned every claim afresh, a fifth of its cost at batch 100).
+    ``min_priority``: only rows of at least that priority (the budget reserve)."""
     gap: sql.Composable = sql.SQL("")
     if recipient_gap > timedelta(0):
         gap = sql.SQL(_q("claim_recipient_gap")).format(gap=sql.Literal(recipient_gap))
+    if min_priority is not None:
+        gap = sql.Composed([gap, sql.SQL(" AND o.priority >= {}").format(
+            sql.Literal(min_priority))])
     return sql.SQL(_q("claim")).format(limit=sql.Literal(limit), recipient_gap=gap,
                                        recipient_fifo=sql.SQL(_q("recipient_fifo")),
                                        max_bytes=sql.Literal(max_bytes))
@@ -318,9 +331,12 @@ def claim(
     lease: timedelta,
     recipient_gap: timedelta = timedelta(0),
     max_bytes: int = 2**31 - 1,
+    min_priority: int | None = None,
 ) -> list[ClaimedMessage]:
     """Lease up to ``limit`` due rows of ``session`` (one short transaction), oldest first,
-    whose attachments add up to at most ``max_bytes`` (the first row always).
+    whose attachments add up to at most ``max_bytes`` (the first row always); with
+    ``min_priority``, only rows of at least that priority (in the per-recipient order still:
+    an older open row of the recipient holds them back).
 
     All rows of one claim share its ``claim_token``: the token names the lease holder.
     """
@@ -329,7 +345,7 @@ def claim(
     token = uuid4()
     # Binary results: no text formatting of timestamps on the server, no hex for attachments.
     with _atomic(conn), conn.cursor(binary=True) as cur:
-        cur.execute(_claim_statement(limit, recipient_gap, max_bytes),
+        cur.execute(_claim_statement(limit, recipient_gap, max_bytes, min_priority),
                     {"session": session, "worker": worker, "lease": lease, "token": token})
         rows = cur.fetchall()
     return _claimed(rows, session, token)

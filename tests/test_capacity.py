@@ -10,7 +10,9 @@ from itertools import pairwise
 from outbox.capacity import Outcome, Pace, Row, Session, percentile, simulate
 
 T0 = datetime(2026, 6, 8, 0, 0, tzinfo=UTC)  # 07.00 WIB
-PACE = Pace(max_per_hour=60, max_per_day=400, gap_min_s=10, gap_max_s=10, recipient_gap_s=60)
+# no budget reserve here: it is tested on its own (test_the_reserve_*)
+PACE = Pace(max_per_hour=60, max_per_day=400, gap_min_s=10, gap_max_s=10, recipient_gap_s=60,
+            reserve_per_hour=0, reserve_per_day=0)
 
 
 def s(seconds: float) -> datetime:
@@ -114,7 +116,7 @@ def test_a_retry_holds_its_recipient_back_but_a_scheduled_row_does_not() -> None
 
 def test_horizon_leaves_rows_pending_and_pacing_off_sends_at_once() -> None:
     rows = [Row(i, "text", 0, f"r{i}", T0) for i in range(1, 4)]
-    slow = Pace(max_per_hour=1, max_per_day=10, gap_min_s=10, gap_max_s=10)
+    slow = Pace(max_per_hour=1, max_per_day=10, gap_min_s=10, gap_max_s=10, reserve_per_day=0)
     out = simulate(rows, [Session("main", slow)], start=T0, until=s(3600))
     assert [out[i].status for i in (1, 2, 3)] == ["sent", "sent", "pending"]
     fast = simulate(rows, [Session("main", Pace(enabled=False))], start=T0)

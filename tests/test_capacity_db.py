@@ -22,13 +22,14 @@ ADMINS = ("0813-1111-2222", "0813-3333-4444")
 
 
 def setup_queue(conn: Conn, per_day: int = 400) -> datetime:
-    """Session main paced 60/h, gap 10 s; 60 sends in the hour before (the oldest 30 min
+    """Session main paced 60/h, gap 10 s, no reserve; 60 sends in the hour before (the oldest 30 min
     before the minute ``t`` returned): the hourly budget is used up until ``t`` + 30 min.
     Queued: a progress_report that expires at ``t`` + 20 min, two daily_reports."""
     engine.register_session(conn, "main")
     conn.execute("UPDATE wa_session SET state = 'connected', max_per_hour = 60, "
                  "max_per_day = %s, gap_min_s = 10, gap_max_s = 10, recipient_gap_s = 60, "
-                 "pacing = true WHERE name = 'main'", (per_day,))
+                 "pacing = true, reserve_per_hour = 0, reserve_per_day = 0 "
+                 "WHERE name = 'main'", (per_day,))
     row = conn.execute("SELECT date_trunc('minute', now())").fetchone()
     assert row is not None
     t: datetime = row[0]
@@ -105,8 +106,8 @@ def test_defaults_without_the_gateway_pacing_and_an_empty_queue(
     engine.enqueue(conn, engine.NewMessage("081234567801", "halo", type="text"))
     assert cli.main(["capacity"]) == ExitCode.OK
     out = capsys.readouterr().out
-    assert "session main (not registered): pacing 60/h, 400/24 h, gap 8-25 s, recipient " \
-           "gap 60 s [defaults]" in out
+    assert "session main (not registered): pacing 60/h, 400/24 h (2/h and 10/24 h kept for " \
+           "answers and alerts), gap 8-25 s, recipient gap 60 s [defaults]" in out
     assert "queue: 1 open" in out
 
 

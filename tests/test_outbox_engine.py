@@ -432,7 +432,8 @@ def test_the_claim_uses_the_partial_index_with_many_finished_rows(conn: Conn) ->
         (engine._next_wake_statement().as_string(conn),
          {"session": "main", "recipient_gap": timedelta(minutes=1)}),
         (query("gateway", "gateway.sql", "pacing_window"),
-         {"session": "main", "per_hour": 60, "per_day": 400}),
+         {"session": "main", "per_hour": 60, "per_day": 400, "general_hour": 58,
+          "general_day": 390}),
     ):
         row = conn.execute("EXPLAIN (FORMAT JSON) " + sql, args).fetchone()
         assert row is not None

@@ -195,7 +195,9 @@ SELECT CASE WHEN paused_until > now() THEN paused_until END AS paused_until,
 
 -- name: pacing_window
 -- Pacing derived from the database, so it holds across restarts: the last send of the session,
--- and when the hourly and daily (rolling 24 h) budgets free a slot again (NULL = not exhausted).
+-- and when the hourly and daily (rolling 24 h) budgets free a slot again (NULL = not exhausted):
+-- the whole budgets (per_hour, per_day), and the part of them open to every row (general_hour,
+-- general_day: the budgets less the reserve kept for answers and alerts).
 -- Read from wa_send_log (one row per send, written by the settle), which no purge of wa_outbox
 -- touches: deleting messages never raises the send rate.
 SELECT now() AS now,
@@ -206,7 +208,13 @@ SELECT now() AS now,
          ORDER BY sent_at DESC OFFSET %(per_hour)s::int - 1 LIMIT 1) AS hour_free_at,
        (SELECT sent_at + interval '24 hours' FROM wa_send_log
          WHERE session_name = %(session)s::text AND sent_at > now() - interval '24 hours'
-         ORDER BY sent_at DESC OFFSET %(per_day)s::int - 1 LIMIT 1) AS day_free_at
+         ORDER BY sent_at DESC OFFSET %(per_day)s::int - 1 LIMIT 1) AS day_free_at,
+       (SELECT sent_at + interval '1 hour' FROM wa_send_log
+         WHERE session_name = %(session)s::text AND sent_at > now() - interval '1 hour'
+         ORDER BY sent_at DESC OFFSET %(general_hour)s::int - 1 LIMIT 1) AS hour_general_at,
+       (SELECT sent_at + interval '24 hours' FROM wa_send_log
+         WHERE session_name = %(session)s::text AND sent_at > now() - interval '24 hours'
+         ORDER BY sent_at DESC OFFSET %(general_day)s::int - 1 LIMIT 1) AS day_general_at
 
 -- name: store_inbound
 -- Incoming messages, stored once per (session, WhatsApp message id): a redelivery is a no-op.

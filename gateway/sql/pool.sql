@@ -5,7 +5,8 @@
 
 -- name: register_pool
 -- At registration: the session's pool (NULL: alone) and the pacing its gateway runs with (the
--- configured caps, also with pacing off; `pacing` says whether they are applied).
+-- configured caps, reserve and coalescing, also with pacing off; `pacing` says whether they
+-- are applied).
 UPDATE wa_session
    SET pool = %(pool)s::text,
        max_per_hour = %(max_per_hour)s::int,
@@ -13,7 +14,10 @@ UPDATE wa_session
        gap_min_s = %(gap_min_s)s::real,
        gap_max_s = %(gap_max_s)s::real,
        recipient_gap_s = %(recipient_gap_s)s::real,
-       pacing = %(pacing)s::boolean
+       pacing = %(pacing)s::boolean,
+       reserve_per_hour = %(reserve_per_hour)s::int,
+       reserve_per_day = %(reserve_per_day)s::int,
+       coalesce_texts = %(coalesce_texts)s::boolean
  WHERE name = %(session)s::text
 RETURNING name
 

@@ -59,12 +59,19 @@ ALTER TABLE wa_session
     ADD COLUMN gap_max_s       real,
     ADD COLUMN recipient_gap_s real,
     ADD COLUMN pacing          boolean,
-    ADD COLUMN groups_seen_at  timestamptz;
+    ADD COLUMN groups_seen_at  timestamptz,
+    ADD COLUMN reserve_per_hour integer,
+    ADD COLUMN reserve_per_day  integer,
+    ADD COLUMN coalesce_texts   boolean;
 COMMENT ON COLUMN wa_session.pool IS
     'Sessions with the same pool serve one set of recipients (NULL: the session is alone).';
 COMMENT ON COLUMN wa_session.max_per_day IS
     'The pacing the session''s gateway runs with (max_per_hour, max_per_day, gaps, pacing), '
     'written when it registers: python -m outbox capacity and the pool''s routing read them.';
+COMMENT ON COLUMN wa_session.reserve_per_hour IS
+    'The last sends of the hourly and daily budgets (reserve_per_hour, reserve_per_day) the '
+    'session''s gateway keeps for rows of priority 30 and above (answers, forwards, alerts); '
+    'written when it registers, with coalesce_texts (WA_COALESCE_TEXTS). NULL: not recorded.';
 COMMENT ON COLUMN wa_session.groups_seen_at IS
     'When the gateway last recorded the groups its number is in (wa_group_member); NULL: unknown.';
 
