@@ -3,6 +3,8 @@ answer: one number allowed one send per 24 hours, four messages a day."""
 
 from __future__ import annotations
 
+import itertools
+import random
 from datetime import datetime, timedelta
 
 from bench import capacity as bench
@@ -126,6 +128,46 @@ def test_the_fewest_sends_of_one_recipient() -> None:
     # a row of unknown length travels alone
     assert bench.min_sends([text(None), text(100)]) == 2
     assert bench.min_sends([]) == 0
+
+
+def _one_send(run: list[bench.Item], bounds: bench.Bounds) -> bool:
+    """The rule of one send, written out plainly (min_sends folds it into its search)."""
+    if len(run) == 1:
+        return True
+    if max(i.ready for i in run) > min(i.due for i in run):
+        return False
+    lengths = [i.chars for i in run]
+    if None in lengths:
+        return False
+    joined = sum(c or 0 for c in lengths) + 2 * (len(run) - 1)
+    documents = sum(i.document for i in run)
+    if documents:
+        return documents == 1 and joined <= bounds.max_caption
+    return ((bounds.max_rows is None or len(run) <= bounds.max_rows)
+            and (bounds.max_chars is None or joined <= bounds.max_chars))
+
+
+def test_the_fewest_sends_equal_an_exhaustive_search() -> None:
+    """Every way to cut short random sequences into consecutive sends, against min_sends."""
+    rng = random.Random(13)
+    bounds = [bench.Bounds(), bench.Bounds(max_rows=3), bench.Bounds(max_chars=None,
+                                                                     max_rows=None),
+              bench.Bounds(max_rows=2, max_caption=2_000)]
+    for _ in range(400):
+        items = []
+        for _ in range(rng.randint(1, 8)):
+            ready = at(rng.choice([7, 7, 10, 15]), 0)
+            items.append(bench.Item(rng.choice([None, 50, 300, 600, 900, 20_000, 30_000]),
+                                    rng.random() < 0.25, ready,
+                                    ready + timedelta(hours=rng.choice([2, 5, 17]))))
+        bound = rng.choice(bounds)
+        fewest = len(items)
+        for mask in range(1 << (len(items) - 1)):
+            cuts = [0, *(k + 1 for k in range(len(items) - 1) if mask >> k & 1), len(items)]
+            runs = [items[a:b] for a, b in itertools.pairwise(cuts)]
+            if all(_one_send(run, bound) for run in runs):
+                fewest = min(fewest, len(runs))
+        assert bench.min_sends(items, bound) == fewest
 
 
 def test_the_most_one_number_sends_in_a_closed_interval() -> None:
