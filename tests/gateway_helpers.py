@@ -47,9 +47,13 @@ def run_once(env: dict[str, str], timeout: float = 30.0) -> subprocess.Completed
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The complete lines of a jsonl transport's file. A test polling it while a gateway writes
+    may catch the last line half written (one write(2) per line, but a reader can see part of
+    it): a line without its newline yet is left for the next read."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    *complete, _partial = path.read_text().split("\n")
+    return [json.loads(line) for line in complete if line.strip()]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, step: float = 0.02) -> bool:
