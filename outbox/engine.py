@@ -610,6 +610,8 @@ class SessionHealth:
     due: int  # pending rows whose time has come
     oldest_due_at: datetime | None
     now: datetime
+    # while the registered send budget (less the reserve) is used up: when it frees
+    budget_free_at: datetime | None = None
 
 
 def session_health(conn: Conn) -> list[SessionHealth]:

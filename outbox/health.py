@@ -12,15 +12,18 @@ Unhealthy when:
   stuck threshold, and sent nothing during that time.
 
 A session paused after a rate-limit error is reported but not unhealthy: the pause is the
-gateway protecting the number, and it ends by itself.
+gateway protecting the number, and it ends by itself. So is a session whose send budget is used
+up (``WA_MAX_PER_HOUR``/``WA_MAX_PER_DAY`` less the reserve for answers and alerts): it sends
+nothing until the budget frees, by design, and is not stuck.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from outbox.engine import SessionHealth
+from outbox.logs import JAKARTA
 
 HARD_DOWN_STATES = frozenset({"logged_out", "banned", "replaced", "pairing"})
 
@@ -36,6 +39,14 @@ class Verdict:
     session: str | None  # None: about the whole pipeline
     healthy: bool
     text: str
+    down: bool = False  # the session itself (state, heartbeat, never registered), not its queue
+    paused: bool = False
+
+
+def _wib(at: datetime, now: datetime) -> str:
+    """``08.30 WIB``, with the date (``03-12 08.30 WIB``) when it is another Jakarta day."""
+    local, today = at.astimezone(JAKARTA), now.astimezone(JAKARTA)
+    return local.strftime("%H.%M WIB" if local.date() == today.date() else "%d-%m %H.%M WIB")
 
 
 def _minutes(delta: timedelta) -> str:
@@ -55,6 +66,7 @@ def judge(sessions: list[SessionHealth], thresholds: HealthThresholds) -> list[V
     for s in sessions:
         problems: list[str] = []
         notes: list[str] = []
+        paused = False
         if s.state is None:
             problems.append(f"no gateway has registered this session; {s.due} message(s) due")
         else:
@@ -69,17 +81,22 @@ def judge(sessions: list[SessionHealth], thresholds: HealthThresholds) -> list[V
                          else f"{_minutes(s.now - s.heartbeat_at)} ago")
                 problems.append(f"no gateway heartbeat (last: {since})")
             if s.paused_until is not None and s.paused_until > s.now:
+                paused = True
                 notes.append(f"paused for {_minutes(s.paused_until - s.now)}"
                              + (f" ({s.pause_reason})" if s.pause_reason else ""))
+        down = bool(problems)
         if s.due and s.oldest_due_at is not None:
             waiting = s.now - s.oldest_due_at
             quiet = s.last_sent_at is None or s.now - s.last_sent_at > thresholds.stuck
-            if waiting > thresholds.stuck and quiet:
+            if s.budget_free_at is not None and s.budget_free_at > s.now:
+                notes.append(f"{s.due} message(s) due, waiting for the send budget until "
+                             f"{_wib(s.budget_free_at, s.now)}")
+            elif waiting > thresholds.stuck and quiet:
                 problems.append(f"queue stuck: {s.due} message(s) due, the oldest waiting "
                                 f"{_minutes(waiting)}, nothing sent in "
                                 f"{_minutes(thresholds.stuck)}")
             else:
                 notes.append(f"{s.due} message(s) due")
         text = "; ".join(problems + notes) or "ok"
-        verdicts.append(Verdict(s.name, not problems, text))
+        verdicts.append(Verdict(s.name, not problems, text, down=down, paused=paused))
     return verdicts

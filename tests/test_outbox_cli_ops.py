@@ -196,6 +196,45 @@ def test_health_exit_codes(env: str, conn: Conn, capsys: pytest.CaptureFixture[s
     assert "FAIL ghost: no gateway has registered this session" in capsys.readouterr().out
 
 
+def test_a_session_waiting_for_its_send_budget_is_not_stuck(
+        env: str, conn: Conn, capsys: pytest.CaptureFixture[str]) -> None:
+    """The daily budget used up at noon: the rows due since then wait for it, by design. Health
+    says until when (the budget the gateway registered, less its reserve), and only a queue
+    that could send and does not is stuck."""
+    register(conn, "main")
+    conn.execute("UPDATE wa_session SET pacing = true, max_per_hour = 60, max_per_day = 20, "
+                 "reserve_per_hour = 0, reserve_per_day = 2 WHERE name = 'main'")
+    # 18 sends 5 h ago: the 20 a day less the 2 kept for answers are used up for 19 h more
+    conn.execute("INSERT INTO wa_send_log (session_name, sent_at, outbox_id) "
+                 "SELECT 'main', now() - interval '5 hours' + make_interval(secs => i), 0 "
+                 "FROM generate_series(1, 18) AS i")
+    engine.enqueue(conn, engine.NewMessage("081234567890", "rekap"))
+    conn.execute("UPDATE wa_outbox SET available_at = now() - interval '4 hours'")
+    assert cli.main(["health"]) == ExitCode.OK
+    out = capsys.readouterr().out
+    # the oldest of the 18 is 24 h old in 19 h: the time in WIB, with the date on another day
+    free = conn.execute(
+        "SELECT to_char(t AT TIME ZONE 'Asia/Jakarta', CASE WHEN (t AT TIME ZONE "
+        "'Asia/Jakarta')::date = (now() AT TIME ZONE 'Asia/Jakarta')::date THEN 'HH24.MI' "
+        "ELSE 'DD-MM HH24.MI' END) FROM (SELECT min(sent_at) + interval '24 hours' AS t "
+        "FROM wa_send_log) AS x").fetchone()
+    assert free is not None
+    assert f"ok   main: 1 message(s) due, waiting for the send budget until {free[0]} WIB" \
+        in out
+    # the 17th send would leave one more: the budget is open, so 4 h with nothing sent is stuck
+    conn.execute("DELETE FROM wa_send_log WHERE outbox_id = 0 AND sent_at = "
+                 "(SELECT max(sent_at) FROM wa_send_log)")
+    assert cli.main(["health"]) == ExitCode.UNHEALTHY
+    assert "queue stuck: 1 message(s) due, the oldest waiting 4 h 00 min" \
+        in capsys.readouterr().out
+    # without pacing the caps do not apply: stuck as well
+    conn.execute("INSERT INTO wa_send_log (session_name, sent_at, outbox_id) "
+                 "VALUES ('main', now() - interval '5 hours', 0)")
+    conn.execute("UPDATE wa_session SET pacing = false")
+    assert cli.main(["health"]) == ExitCode.UNHEALTHY
+    capsys.readouterr()
+
+
 def test_status_shows_the_sessions_state_and_last_send(
     env: str, conn: Conn, capsys: pytest.CaptureFixture[str]
 ) -> None:

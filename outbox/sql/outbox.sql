@@ -351,7 +351,11 @@ SELECT c.id, c.complainant, c.status, c.created_at, c.responded_at, c.nrp, c.rep
 -- name: session_health
 -- Per gateway session: its state, heartbeat and pause, its last send, and the due work waiting
 -- (pending rows whose time has come). A session with rows but no wa_session row (no gateway
--- registered yet) is listed too, with a NULL state.
+-- registered yet) is listed too, with a NULL state. budget_free_at: while the send budget the
+-- gateway registered is used up (the hourly or daily cap less the reserve kept for answers and
+-- alerts, counted from wa_send_log as the gateway counts it), when every row may go again; NULL
+-- when it is not used up, pacing is off or no caps are recorded (a gateway before revision
+-- 0012). A reserve not recorded (a gateway before revision 0013) is none: that gateway kept none.
 WITH names AS (
     SELECT name FROM wa_session
     UNION
@@ -367,7 +371,18 @@ SELECT n.name, s.state, s.state_detail, s.state_changed_at, s.heartbeat_at, s.pa
        (SELECT min(p.available_at) FROM wa_outbox AS p
          WHERE p.is_open AND p.session_name = n.name AND p.status = 'pending'
            AND p.available_at <= now()) AS oldest_due_at,
-       now() AS now
+       now() AS now,
+       CASE WHEN s.pacing AND s.max_per_hour IS NOT NULL AND s.max_per_day IS NOT NULL THEN
+         greatest(
+           (SELECT l.sent_at + interval '1 hour' FROM wa_send_log AS l
+             WHERE l.session_name = n.name AND l.sent_at > now() - interval '1 hour'
+             ORDER BY l.sent_at DESC
+            OFFSET greatest(s.max_per_hour - coalesce(s.reserve_per_hour, 0), 1) - 1 LIMIT 1),
+           (SELECT l.sent_at + interval '24 hours' FROM wa_send_log AS l
+             WHERE l.session_name = n.name AND l.sent_at > now() - interval '24 hours'
+             ORDER BY l.sent_at DESC
+            OFFSET greatest(s.max_per_day - coalesce(s.reserve_per_day, 0), 1) - 1 LIMIT 1))
+       END AS budget_free_at
   FROM names AS n
   LEFT JOIN wa_session AS s ON s.name = n.name
  ORDER BY n.name

@@ -14,7 +14,9 @@ from typing import Any
 from croniter import croniter
 from psycopg.rows import dict_row
 
+from outbox import engine
 from outbox.engine import Conn
+from outbox.health import HealthThresholds, judge
 from outbox.logs import JAKARTA, mask_phone, mask_text
 from outbox.sql import QueryFile
 
@@ -241,37 +243,19 @@ class Health:
 
 
 def health(conn: Conn, *, down_after: timedelta, stuck_after: timedelta) -> Health:
-    """Down sessions and stuck queues (no phone number, no message text in the answer)."""
-    problems: list[str] = []
-    states: dict[str, str] = {}
-    now: datetime | None = None
-    for r in _all(conn, "health", {"down": down_after, "stuck": stuck_after}):
-        now = r["now"]
-        name = r["name"]
-        if r["down"]:
-            states[name] = "down"
-            problems.append(f"session {name} is down ({r['state']})")
-        elif r["paused"]:
-            states[name] = "paused"
-        else:
-            states[name] = "up"
-        ready = r["ready_since"]
-        if (ready is not None and r["now"] - ready > stuck_after and r["sent_recently"] is None
-                and not r["paused"]):
-            minutes = int((r["now"] - ready).total_seconds() // 60)
-            problems.append(f"queue of session {name} is stuck: messages ready for {minutes} "
-                            "min and nothing sent")
-    with conn.cursor() as cur:
-        cur.execute(_q("orphans"))
-        for session_name, count, _oldest in cur.fetchall():
-            problems.append(f"{count} open message(s) for session {session_name}, which no "
-                            "gateway serves")
-        if now is None:
-            cur.execute("SELECT now()")
-            found = cur.fetchone()
-            assert found is not None
-            now = found[0]
-    if not states:
-        problems.append("no gateway session is registered")
-    assert now is not None
+    """The verdict of ``python -m outbox health`` (:func:`outbox.health.judge`, with the page's
+    thresholds): down sessions, stuck queues, rows for a session no gateway registered. Numbers
+    in a session's state detail or pause reason are masked; no message text is read."""
+    sessions = engine.session_health(conn)
+    verdicts = judge(sessions, HealthThresholds(stuck=stuck_after, heartbeat=down_after))
+    problems = [mask_text(v.text if v.session is None else f"session {v.session}: {v.text}")
+                for v in verdicts if not v.healthy]
+    states = {v.session: "down" if v.down else "paused" if v.paused else "up"
+              for v in verdicts if v.session is not None}
+    if sessions:
+        now = sessions[0].now
+    else:
+        row = conn.execute("SELECT now()").fetchone()
+        assert row is not None
+        now = row[0]
     return Health(not problems, problems, states, now)

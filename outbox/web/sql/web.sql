@@ -81,31 +81,6 @@ SELECT last.job, last.slot, last.status, last.started_at, last.finished_at, last
          ORDER BY job, slot DESC) AS last
  ORDER BY last.job
 
--- name: health
--- Per session: is it down, and is its queue stuck (rows ready to send for longer than
--- %(stuck)s while the session sent nothing in that time and is not paused)?
-SELECT s.name,
-       s.state,
-       (s.state <> 'connected' AND s.state_changed_at < now() - %(down)s::interval)
-         OR s.heartbeat_at IS NULL OR s.heartbeat_at < now() - %(down)s::interval AS down,
-       s.paused_until > now() AS paused,
-       (SELECT min(o.available_at) FROM wa_outbox o
-         WHERE o.session_name = s.name AND o.is_open AND o.status = 'pending'
-           AND o.available_at <= now()) AS ready_since,
-       (SELECT max(o.sent_at) FROM wa_outbox o
-         WHERE o.session_name = s.name AND o.sent_at IS NOT NULL
-           AND o.sent_at > now() - %(stuck)s::interval AND o.status = 'sent') AS sent_recently,
-       now() AS now
-  FROM wa_session s
- ORDER BY s.name
-
--- name: orphans
--- Open rows of sessions no gateway has registered: nothing will ever send them.
-SELECT o.session_name, count(*), min(o.created_at)
-  FROM wa_outbox o
- WHERE o.is_open AND NOT EXISTS (SELECT 1 FROM wa_session s WHERE s.name = o.session_name)
- GROUP BY o.session_name
-
 -- name: metric_latency
 -- Sends of the last 24 hours per registered session (through wa_outbox_sent_idx): from insert
 -- to sent (queue latency) and from the start of the send to WhatsApp's answer (send duration).
