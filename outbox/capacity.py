@@ -305,16 +305,21 @@ class _SessionSim:
             self.out[row.id] = Outcome(row, "sent", self.t, carried_by=head.id)
             self.pending -= 1
 
+    def _wait_until(self, at: datetime, until: datetime | None) -> bool:
+        """Move the clock to ``at`` (the events on the way); False when the run ends instead:
+        nothing left to queue or send, or ``at`` beyond the horizon."""
+        if (not self.incoming and not self.pending) or (until is not None and at > until):
+            return False
+        self._events_upto(at)
+        return True
+
     def run(self, until: datetime | None) -> dict[int, Outcome]:
         while True:
             self._events_upto(self.t)
             ready, general = self._ready_at()
             if ready > self.t:
-                if not self.incoming and not self.pending:
+                if not self._wait_until(ready, until):
                     break
-                if until is not None and ready > until:
-                    break
-                self._events_upto(ready)
                 continue
             reserved = general > self.t  # only the reserve is left: answers and alerts only
             row = self._claim(RESERVE_PRIORITY if reserved else None)
@@ -325,11 +330,8 @@ class _SessionSim:
                 continue
             nxt = self._next_event()
             if reserved and (nxt is None or general < nxt):
-                if not self.incoming and not self.pending:
+                if not self._wait_until(general, until):
                     break
-                if until is not None and general > until:
-                    break
-                self._events_upto(general)
                 continue
             if nxt is None or (until is not None and nxt > until):
                 break
