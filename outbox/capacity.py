@@ -428,6 +428,7 @@ class SessionCapacity:
     projected: dict[int, datetime] = field(default_factory=dict)  # row id -> projected send
     pool: str | None = None  # wa_session.pool: sessions sharing it serve one set of recipients
     sends_needed: int | None = None  # sends (not rows: coalesced texts ride along) to drain
+    urgent_sends: int = 0  # of them, rows the budget's reserve is kept for (RESERVE_PRIORITY)
 
     @property
     def hour_left(self) -> int:
@@ -441,10 +442,13 @@ class SessionCapacity:
     def budget_short(self) -> bool:
         """The daily budget runs out before the queue drains: more sends needed (rows not
         projected to expire, texts carried in another row's message counted once) than sends
-        left in the rolling 24 hours."""
+        left in the rolling 24 hours, or more sends of the other rows than the budget leaves
+        them once the reserve for answers and alerts is kept."""
         to_send = (self.open_rows - len(self.misses) if self.sends_needed is None
                    else self.sends_needed)
-        return self.pace.enabled and to_send > self.day_left
+        general = max(self.day_left - self.pace.day_reserve, 0)
+        return self.pace.enabled and (to_send > self.day_left
+                                      or to_send - self.urgent_sends > general)
 
 
 @dataclass(frozen=True)
@@ -599,7 +603,9 @@ def _session_capacity(name: str, state: str, session: Session, pace_from: str, n
         open_rows=len(rows), drained_at=max(sent_at) if sent_at else None,
         kinds=lines, misses=misses, paused_until=paused, pool=pool,
         projected={rid: o.at for rid, o in out.items() if o.status == "sent" and o.at},
-        sends_needed=sum(1 for o in out.values() if o.is_send or o.status == "pending"))
+        sends_needed=sum(1 for o in out.values() if o.is_send or o.status == "pending"),
+        urgent_sends=sum(1 for o in out.values() if (o.is_send or o.status == "pending")
+                         and o.row.priority >= RESERVE_PRIORITY))
 
 
 # -- operator text -------------------------------------------------------------------------

@@ -178,3 +178,27 @@ def test_the_projection_reads_the_reserve_from_wa_session(db_url: str, conn: Con
     assert main.projected[answer] == report.now
     wait = (main.projected[recap] - report.now).total_seconds()
     assert 1795 < wait <= 1802
+
+
+def test_the_budget_alert_counts_the_reserve(db_url: str, conn: Conn) -> None:
+    """20 a day, 5 kept: 13 sends in the last 24 h leave 7, of which 2 for the recaps. Two
+    recaps fit; a third does not, although 7 sends are left (the alert's reason `budget`)."""
+    engine.register_session(conn, "main")
+    conn.execute("UPDATE wa_session SET state = 'connected', pacing = true, max_per_hour = 60, "
+                 "max_per_day = 20, reserve_per_hour = 0, reserve_per_day = 5, gap_min_s = 1, "
+                 "gap_max_s = 1, recipient_gap_s = 0, coalesce_texts = false")
+    add_sends(conn, 13, "20 hours")
+    for i in range(2):
+        insert(conn, f"08121111000{i}", "rekap", "daily_report")
+    (main,) = capacity.capacity(conn).sessions
+    assert (main.day_left, main.pace.day_reserve, main.sends_needed) == (7, 5, 2)
+    assert not main.budget_short
+    third = insert(conn, "081211110009", "rekap", "daily_report")
+    (main,) = capacity.capacity(conn).sessions
+    assert main.budget_short
+    # answers may use the reserve: three of them beside the two recaps still fit
+    conn.execute("DELETE FROM wa_outbox WHERE id = %s", (third,))
+    for i in range(3):
+        insert(conn, f"08122222000{i}", "jawaban", "admin_alert")
+    (main,) = capacity.capacity(conn).sessions
+    assert (main.sends_needed, main.urgent_sends, main.budget_short) == (5, 3, False)
