@@ -17,7 +17,14 @@ from gateway.pacing import Pacer
 from outbox import capacity, engine
 from outbox.capacity import Outcome, Pace, Row, Session, simulate
 from outbox.errors import ConfigError
-from tests.gateway_helpers import gateway_env, read_jsonl, run_once, settings_for
+from tests.gateway_helpers import (
+    gateway_env,
+    gateway_thread,
+    read_jsonl,
+    run_once,
+    settings_for,
+    wait_for,
+)
 
 Conn = psycopg.Connection[Any]
 T0 = datetime(2026, 6, 8, 0, 0, tzinfo=UTC)  # 07.00 WIB
@@ -130,6 +137,33 @@ def test_the_gateway_sends_only_answers_and_alerts_from_the_reserve(
     assert conn.execute("SELECT max_per_hour, reserve_per_hour, reserve_per_day, "
                         "coalesce_texts FROM wa_session WHERE name = 'main'").fetchone() == (
         10, 2, 10, True)
+
+
+def test_an_answer_held_by_its_recipients_gap_goes_when_the_gap_ends(
+        db_url: str, conn: Conn, tmp_path: Path) -> None:
+    """Only the reserve is left and the alert's recipient got a message a moment ago: the alert
+    waits for the recipient gap (3 s), then goes, although every other row waits for the
+    budget (50 min). The gateway looks again every 5 s in this state (not once a heartbeat,
+    30 s)."""
+    sends = tmp_path / "sends.jsonl"
+    engine.register_session(conn, "main")
+    add_sends(conn, 7, "10 minutes")
+    earlier = insert(conn, "081211110003", "sebelumnya", "admin_alert")
+    conn.execute("UPDATE wa_outbox SET status = 'sent', sent_at = now(), finished_at = now() "
+                 "WHERE id = %s", (earlier,))  # the 8th send of the hour: 10 an hour, 2 kept
+    recap = insert(conn, "081211110001", "rekap harian", "daily_report")
+    alert = insert(conn, "081211110003", "peringatan", "admin_alert")
+    settings = settings_for(db_url, sends, WA_PACING="on", WA_SEND_GAP_MIN_SECONDS="0",
+                            WA_SEND_GAP_MAX_SECONDS="0", WA_MAX_PER_HOUR="10",
+                            WA_RESERVE_PER_HOUR="2", WA_RECIPIENT_GAP_SECONDS="3")
+    with gateway_thread(settings):
+        assert wait_for(lambda: [s["outbox_id"] for s in read_jsonl(sends)] == [alert], 12)
+    row = conn.execute("SELECT (SELECT sent_at FROM wa_outbox WHERE id = %s) - "
+                       "(SELECT sent_at FROM wa_outbox WHERE id = %s)", (alert, earlier)
+                       ).fetchone()
+    assert row is not None and row[0].total_seconds() >= 3  # not before the recipient gap
+    assert conn.execute("SELECT status FROM wa_outbox WHERE id = %s", (recap,)).fetchone() == (
+        "pending",)
 
 
 def only(pacer: Pacer) -> int | None:
