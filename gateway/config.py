@@ -163,11 +163,11 @@ def store_url(database_url: str) -> str:
 def _reserve(reader: EnvReader, name: str, cap_name: str, cap: int, *, default: int,
              check: bool) -> int:
     """A budget reserve (``WA_RESERVE_PER_HOUR`` / ``_PER_DAY``): the last sends of the cap
-    kept for answers and alerts. Unset: ``default``, but at most a tenth of the cap (a number
-    warming up at 5 an hour keeps none). Set: at least 0 and below the cap."""
+    kept for answers and alerts. Unset: :func:`outbox.engine.default_reserve`. Set: at least 0
+    and below the cap."""
     value: int | None = reader.parsed((name,), None, int, "a whole number")
     if value is None:
-        return min(default, cap // 10)
+        return engine.default_reserve(default, cap)
     if value < 0 or (check and value >= cap):
         reader.problem(f"{name}={value} must be at least 0 and below {cap_name}={cap} (the "
                        "last sends of the budget kept for answers and alerts; the rest must be "

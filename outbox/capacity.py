@@ -35,7 +35,12 @@ from typing import Any, Literal
 
 from psycopg import sql
 
-from outbox.engine import DEFAULT_RESERVE_PER_DAY, DEFAULT_RESERVE_PER_HOUR, RESERVE_PRIORITY
+from outbox.engine import (
+    DEFAULT_RESERVE_PER_DAY,
+    DEFAULT_RESERVE_PER_HOUR,
+    RESERVE_PRIORITY,
+    default_reserve,
+)
 from outbox.health import HARD_DOWN_STATES
 from outbox.logs import JAKARTA
 
@@ -71,13 +76,13 @@ class Pace:
     def hour_reserve(self) -> int:
         if self.reserve_per_hour is not None:
             return self.reserve_per_hour
-        return min(DEFAULT_RESERVE_PER_HOUR, self.max_per_hour // 10)
+        return default_reserve(DEFAULT_RESERVE_PER_HOUR, self.max_per_hour)
 
     @property
     def day_reserve(self) -> int:
         if self.reserve_per_day is not None:
             return self.reserve_per_day
-        return min(DEFAULT_RESERVE_PER_DAY, self.max_per_day // 10)
+        return default_reserve(DEFAULT_RESERVE_PER_DAY, self.max_per_day)
 
     def gap(self, mode: GapMode, rng: random.Random) -> timedelta:
         if not self.enabled:

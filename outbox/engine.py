@@ -292,9 +292,15 @@ def _claimed(rows: list[tuple[Any, ...]], session: str, token: UUID) -> list[Cla
 #: The rows a gateway's budget reserve is kept for (``WA_RESERVE_PER_HOUR``/``_PER_DAY``): the
 #: priority of answers to people who wrote in, forwards and admin alerts (wa_message_type).
 RESERVE_PRIORITY = 30
-#: The reserve's defaults, each at most a tenth of its cap (gateway/config.py).
+#: The reserve's defaults, each at most a tenth of its cap (:func:`default_reserve`).
 DEFAULT_RESERVE_PER_HOUR = 2
 DEFAULT_RESERVE_PER_DAY = 10
+
+
+def default_reserve(default: int, cap: int) -> int:
+    """A reserve not set: ``default``, but at most a tenth of the cap (a number warming up at
+    5 an hour keeps none)."""
+    return min(default, cap // 10)
 
 
 @lru_cache(maxsize=64)

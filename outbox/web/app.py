@@ -25,7 +25,6 @@ import logging
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from importlib import resources
 from typing import Any
 
@@ -173,7 +172,7 @@ class WebApp:
                 lines = data.queue(conn)
                 failed = data.rows(conn, "failed")
                 pending = data.rows(conn, "pending")
-                now = sessions[0].now if sessions else _now(conn)
+                now = sessions[0].now if sessions else data.db_now(conn)
                 jobs = data.producers(conn, now)
         except (psycopg.OperationalError, DatabaseUnavailable) as exc:
             return self.unavailable(request, exc)
@@ -274,13 +273,6 @@ class WebApp:
             return Response(f"# database unavailable ({type(exc).__name__})\n",
                             status_code=503, media_type="text/plain")
         return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-
-def _now(conn: psycopg.Connection[Any]) -> datetime:
-    row = conn.execute("SELECT now()").fetchone()
-    assert row is not None
-    value: datetime = row[0]
-    return value
 
 
 def create_app(settings: WebSettings) -> Starlette:

@@ -252,10 +252,12 @@ def health(conn: Conn, *, down_after: timedelta, stuck_after: timedelta) -> Heal
                 for v in verdicts if not v.healthy]
     states = {v.session: "down" if v.down else "paused" if v.paused else "up"
               for v in verdicts if v.session is not None}
-    if sessions:
-        now = sessions[0].now
-    else:
-        row = conn.execute("SELECT now()").fetchone()
-        assert row is not None
-        now = row[0]
-    return Health(not problems, problems, states, now)
+    return Health(not problems, problems, states, sessions[0].now if sessions else db_now(conn))
+
+
+def db_now(conn: Conn) -> datetime:
+    """The database's clock (the page never reads the host's)."""
+    row = conn.execute("SELECT now()").fetchone()
+    assert row is not None
+    value: datetime = row[0]
+    return value
